@@ -1,0 +1,3 @@
+from xiezhi.cli.app import main
+
+main()

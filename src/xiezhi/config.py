@@ -1,0 +1,137 @@
+"""Settings from defaults < ``xiezhi.yaml`` < ``XIEZHI_*`` environment < CLI flags.
+
+`load_settings` returns one explicit `Settings` object that callers pass along; nothing
+reads configuration from module state.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from xiezhi.types import XiezhiError
+
+CONFIG_FILE = "xiezhi.yaml"
+ENV_PREFIX = "XIEZHI_"
+SECRET_KEY_PATTERN = re.compile(r"(api[_-]?key|secret|token|password|authorization|bearer)", re.I)
+REDACTED = "***"
+
+
+class ConfigError(XiezhiError):
+    """The configuration file or a setting is malformed."""
+
+
+class Settings(BaseModel):
+    """Everything a scan needs to know; stored (redacted) with every run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    db: str = "sqlite:///xiezhi.db"
+    target: str = "smollm2"
+    judge: str = "refusal"
+    seeds: str | None = None
+    seed_format: str | None = None
+    limit: int | None = None
+    tiers: list[str] = Field(default_factory=lambda: ["entry"])
+    concurrency: int = Field(default=8, ge=1, le=1024)
+    batch_size: int = Field(default=8, ge=1, le=256)
+    max_tokens: int = Field(default=128, ge=1, le=32768)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    seed: int = 0
+    timeout_s: float = Field(default=60.0, gt=0)
+    retries: int = Field(default=3, ge=0, le=20)
+    api_key_env: str = "OPENAI_API_KEY"
+    langs: list[str] = Field(default_factory=lambda: ["zh", "en"])
+    include_benign: bool = True
+    system_prompt: str | None = None
+
+
+def _coerce_env(value: str) -> Any:
+    """Environment values are strings; lists are comma-separated."""
+    if "," in value:
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return value
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not valid UTF-8 (byte {e.start})") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}:{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level, got {type(data).__name__}")
+    return data
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None,
+    config_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Merge the layers; CLI `flags` whose value is None are treated as not given."""
+    env = os.environ if environ is None else environ
+    merged: dict[str, Any] = {}
+    path = config_path
+    if path is None and (Path.cwd() / CONFIG_FILE).exists():
+        path = Path.cwd() / CONFIG_FILE
+    elif path is not None and not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    if path is not None:
+        merged.update(read_config_file(path))
+    fields = Settings.model_fields
+    for key, value in env.items():
+        if key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX):].lower()
+            if name in fields:
+                merged[name] = _coerce_env(value)
+    for key, value in (flags or {}).items():
+        if value is not None:
+            merged[key] = value
+    try:
+        return Settings(**merged)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "settings"
+        src = f"{path}: " if path else ""
+        raise ConfigError(f"{src}setting {loc!r}: {err['msg']}") from None
+
+
+def redact(value: Any) -> Any:
+    """Copy of `value` with secret-looking keys and URL credentials masked."""
+    if isinstance(value, Mapping):
+        return {
+            k: (REDACTED if SECRET_KEY_PATTERN.search(str(k)) and not str(k).endswith("_env") else redact(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+_URL_CRED = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<cred>[^/@\s:]+(:[^/@\s]*)?)@", re.I)
+_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_-]{8,}|AKIA[0-9A-Z]{16}|ghp_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,})")
+
+
+def redact_text(text: str) -> str:
+    """Mask credentials embedded in URLs and well-known API-key shapes."""
+    text = _URL_CRED.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+    return _KEY_LIKE.sub(REDACTED, text)

@@ -1,0 +1,1 @@
+"""xiezhi.guard.policy"""

@@ -1,0 +1,1 @@
+"""xiezhi.judges"""
