@@ -19,7 +19,10 @@ from xiezhi.types import XiezhiError
 
 CONFIG_FILE = "xiezhi.yaml"
 ENV_PREFIX = "XIEZHI_"
-SECRET_KEY_PATTERN = re.compile(r"(api[_-]?key|secret|token|password|authorization|bearer)", re.I)
+SECRET_KEY_PATTERN = re.compile(
+    r"(api[_-]?key|secret|password|passwd|authorization|bearer|(access|auth|bearer|refresh|api)[_-]?token|^token$)",
+    re.I,
+)
 REDACTED = "***"
 
 

@@ -1,0 +1,17 @@
+"""Shared fixtures: paths to the development data beside the repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.fail(f"development data not found at {SHARED_DATA}")
+    return SHARED_DATA

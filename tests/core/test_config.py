@@ -1,0 +1,55 @@
+"""Settings layering (file < env < flags), clear errors, secret redaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from xiezhi.config import ConfigError, load_settings, redact, redact_text
+
+
+def test_precedence_file_env_flags(tmp_path: Path) -> None:
+    cfg = tmp_path / "xiezhi.yaml"
+    cfg.write_text("target: openai:a@http://h/v1\nlimit: 5\nconcurrency: 3\n", encoding="utf-8")
+    env = {"XIEZHI_LIMIT": "7", "XIEZHI_LANGS": "zh,en", "OTHER": "x"}
+    s = load_settings({"concurrency": 9, "judge": None}, config_path=cfg, environ=env)
+    assert s.target == "openai:a@http://h/v1"  # from file
+    assert s.limit == 7  # env beats file
+    assert s.concurrency == 9  # flag beats file
+    assert s.langs == ["zh", "en"]
+    assert s.judge == "refusal" or s.judge == "embedded"  # default kept when flag is None
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("target: [unclosed\n", "line"),
+        ("- just\n- a list\n", "mapping"),
+        ("concurrency: lots\n", "concurrency"),
+        ("no_such_setting: 1\n", "no_such_setting"),
+    ],
+)
+def test_malformed_file_is_one_clear_line(tmp_path: Path, content: str, needle: str) -> None:
+    cfg = tmp_path / "xiezhi.yaml"
+    cfg.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as e:
+        load_settings(config_path=cfg, environ={})
+    msg = str(e.value)
+    assert "\n" not in msg and needle in msg and str(cfg) in msg
+
+
+def test_invalid_utf8_config(tmp_path: Path) -> None:
+    cfg = tmp_path / "xiezhi.yaml"
+    cfg.write_bytes(b"target: \xff\xfe\n")
+    with pytest.raises(ConfigError, match="UTF-8"):
+        load_settings(config_path=cfg, environ={})
+
+
+def test_redaction_masks_secrets_but_keeps_settings() -> None:
+    data = {"api_key": "sk-abcdefghijklmnop", "max_tokens": 128, "api_key_env": "OPENAI_API_KEY",
+            "db": "postgresql://user:hunter2@db/x", "note": "key sk-abcdefghijklmnopqrst here"}
+    out = redact(data)
+    assert out["api_key"] == "***" and out["max_tokens"] == 128 and out["api_key_env"] == "OPENAI_API_KEY"
+    assert "hunter2" not in out["db"] and "sk-abc" not in out["note"]
+    assert redact_text("https://u:p@host/v1") == "https://***@host/v1"
