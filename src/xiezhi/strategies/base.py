@@ -16,6 +16,8 @@ class Mutation(BaseModel):
     text: str
     chain: list[str]
     tier: Tier
+    complexity: float | None = None
+    similarity: float | None = None
 
 
 @runtime_checkable
