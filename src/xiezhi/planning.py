@@ -31,7 +31,7 @@ def parse_tiers(values: Sequence[str]) -> list[Tier]:
                 out.extend(t for t in TIERS if t not in out)
             elif p in TIERS:
                 if p not in out:
-                    out.append(p)  # type: ignore[arg-type]
+                    out.append(p)
             else:
                 raise XiezhiError(f"unknown tier {p!r}; tiers are entry, advanced, expert, all")
     return out or ["entry"]

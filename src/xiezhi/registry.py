@@ -106,7 +106,7 @@ class Registry:
                 if e.name == mod:
                     continue  # that part of the tree is not there (yet)
                 self._fail(mod, e)
-            except Exception as e:  # noqa: BLE001 - a broken plugin must not break the tool
+            except Exception as e:
                 self._fail(mod, e)
         if self._entry_point_group:
             for ep in entry_points(group=self._entry_point_group):
@@ -114,7 +114,7 @@ class Registry:
                     obj = ep.load()
                     if callable(obj) and not isinstance(obj, type):
                         obj(self)
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     self._fail(f"entry point {ep.name} ({ep.value})", e)
 
     def _fail(self, what: str, e: BaseException) -> None:

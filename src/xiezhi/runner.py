@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -74,7 +73,7 @@ def resolve_seeds(settings: Settings) -> list[Seed]:
     return bank
 
 
-def _versions(judge: Judge) -> dict[str, str]:
+def versions_of(judge: Judge) -> dict[str, str]:
     from xiezhi import __version__
 
     out = {"xiezhi": __version__, "python": platform.python_version(), "judge": f"{judge.name}@{judge.version}"}
@@ -86,11 +85,11 @@ def _versions(judge: Judge) -> dict[str, str]:
     return out
 
 
-def _seeds_fingerprint(seeds: Sequence[Seed]) -> str:
+def seeds_fingerprint(seeds: Sequence[Seed]) -> str:
     return stable_id(*(s.id for s in seeds), length=24)
 
 
-class _Pipeline:
+class Pipeline:
     """Target calls -> judge batches -> buffered store writes, with progress."""
 
     def __init__(self, settings: Settings, store: Store, target: Target, judge: Judge,
@@ -230,7 +229,7 @@ async def run_scan(
         seeds = resolve_seeds(settings)
     if not seeds:
         raise XiezhiError("no seeds to scan (check --seeds, --langs)")
-    fingerprint = _seeds_fingerprint(seeds)
+    fingerprint = seeds_fingerprint(seeds)
     plan = plan_attempts(run_id, seeds, settings)
     judge = create_judge(settings.judge)
     reference_judge = create_judge("reference") if "reference" in registry.names("judge") else None
@@ -242,7 +241,7 @@ async def run_scan(
         config = {"settings": redact(settings.model_dump()), "seeds_fingerprint": fingerprint,
                   "n_seeds": len(seeds)}
         store.create_run(Run(id=run_id, target=settings.target, judge=f"{judge.name}@{judge.version}",
-                             n_planned=len(plan), config=config, versions=_versions(judge)))
+                             n_planned=len(plan), config=config, versions=versions_of(judge)))
     done = store.done_ids(run_id)
     pending = [a for a in plan if a.id not in done]
     console.print(
@@ -253,22 +252,12 @@ async def run_scan(
         store.finish_run(run_id)
         return store.get_run(run_id)
 
-    target = create_target(settings.target, TargetOptions(
-        concurrency=settings.concurrency, retries=settings.retries, timeout_s=settings.timeout_s,
-        api_key_env=settings.api_key_env, batch_size=settings.batch_size,
-    ))
+    target = await open_target(settings)
     try:
-        check = getattr(target, "check", None)
-        if check is not None:
-            await check()
-        bar = Progress(
-            TextColumn("[bold]scan"), BarColumn(), MofNCompleteColumn(), RateColumn(),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-            console=console, disable=not progress, transient=False,
-        )
+        bar = progress_bar(console, progress)
         with bar:
             task_id = bar.add_task("scan", total=len(plan), completed=len(done))
-            pipe = _Pipeline(settings, store, target, judge, reference_judge, bar, task_id)
+            pipe = Pipeline(settings, store, target, judge, reference_judge, bar, task_id)
             try:
                 await pipe.run(pending)
             except BaseException:
@@ -288,7 +277,25 @@ async def run_scan(
     return store.get_run(run_id)
 
 
-def default_db_path(settings: Settings) -> Path | None:
-    if settings.db.startswith("sqlite:///"):
-        return Path(settings.db[len("sqlite:///"):])
-    return None
+async def open_target(settings: Settings) -> Target:
+    """Build the target of `settings` and run its preflight check, if it has one."""
+    target = create_target(settings.target, TargetOptions(
+        concurrency=settings.concurrency, retries=settings.retries, timeout_s=settings.timeout_s,
+        api_key_env=settings.api_key_env, batch_size=settings.batch_size,
+    ))
+    check = getattr(target, "check", None)
+    if check is not None:
+        try:
+            await check()
+        except BaseException:
+            await target.aclose()
+            raise
+    return target
+
+
+def progress_bar(console: Console, enabled: bool, label: str = "scan") -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
+        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        console=console, disable=not enabled, transient=False,
+    )

@@ -85,11 +85,11 @@ async def test_resume_does_only_the_rest(tmp_path) -> None:
     run = store.get_run(run_id)
     run.config["settings"]["target"] = "scripted"
     store.engine.dispose()
+    import json
+
     from sqlalchemy import update
 
     from xiezhi.store.schema import runs
-
-    import json
     with store.engine.begin() as c:
         c.execute(update(runs).where(runs.c.id == run_id).values(config=json.dumps(run.config)))
     done = await run_scan(Settings(), store, seeds=seeds(40), resume=run_id, progress=False)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from xiezhi.types import Attempt, Run
 
@@ -32,13 +32,22 @@ class Store(Protocol):
         """All stored attempts of a run, in plan order (by `index`)."""
         ...
 
-    def done_ids(self, run_id: str) -> set[str]: ...
+    def done_ids(self, run_id: str) -> set[str]:
+        """Ids of the attempts stored without error (a resume skips these)."""
+        ...
+
+    def count_attempts(self, run_id: str) -> int: ...
 
     def update_verdicts(self, run_id: str, attempts: Sequence[Attempt]) -> None:
         """Replace the verdicts of stored attempts (used by re-judging and human review)."""
         ...
 
     def set_status(self, run_id: str, status: str) -> None: ...
+
+    def update_run(self, run_id: str, *, n_planned: int | None = None,
+                   config: dict[str, Any] | None = None) -> None:
+        """Change a run's planned count or config (adaptive runs learn them as they go)."""
+        ...
 
     def finish_run(self, run_id: str, status: str = "finished") -> None: ...
 

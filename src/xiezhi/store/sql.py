@@ -171,6 +171,17 @@ class SqlStore:
         with self.engine.begin() as c:
             c.execute(update(runs_t).where(runs_t.c.id == run_id).values(status=status))
 
+    def update_run(self, run_id: str, *, n_planned: int | None = None,
+                   config: dict[str, Any] | None = None) -> None:
+        values: dict[str, Any] = {}
+        if n_planned is not None:
+            values["n_planned"] = n_planned
+        if config is not None:
+            values["config"] = json.dumps(config, ensure_ascii=False)
+        if values:
+            with self.engine.begin() as c:
+                c.execute(update(runs_t).where(runs_t.c.id == run_id).values(**values))
+
     def finish_run(self, run_id: str, status: str = "finished") -> None:
         with self.engine.begin() as c:
             c.execute(
