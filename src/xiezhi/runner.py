@@ -238,6 +238,8 @@ async def run_scan(
             raise XiezhiError(f"run {run_id}: its seeds changed since it started; cannot resume")
         store.set_status(run_id, "running")
     else:
+        # reach the target before anything is stored: a dead endpoint leaves no empty run behind
+        target = await open_target(settings)
         config = {"settings": redact(settings.model_dump()), "seeds_fingerprint": fingerprint,
                   "n_seeds": len(seeds)}
         store.create_run(Run(id=run_id, target=settings.target, judge=f"{judge.name}@{judge.version}",
@@ -251,8 +253,8 @@ async def run_scan(
     if not pending:
         store.finish_run(run_id)
         return store.get_run(run_id)
-
-    target = await open_target(settings)
+    if resume:
+        target = await open_target(settings)
     try:
         bar = progress_bar(console, progress)
         with bar:

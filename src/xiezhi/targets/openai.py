@@ -1,0 +1,157 @@
+"""``openai:MODEL@BASE_URL`` — any OpenAI-compatible chat endpoint (vLLM, Ollama, cloud APIs).
+
+The API key is read from the environment variable named by ``--api-key-env`` (default
+``OPENAI_API_KEY``); when it is unset no Authorization header is sent (local servers).
+Requests are async and bounded by ``--concurrency``; 429, 5xx, timeouts and dropped
+connections are retried with exponential backoff (honouring ``Retry-After``); a failed
+login or an unreachable host is one clear `TargetError`. The key never appears in a
+message, a log line or the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from xiezhi.registry import register
+from xiezhi.targets.base import BaseTarget, TargetError, TargetOptions
+from xiezhi.types import GenerationParams, Message
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+MAX_BACKOFF_S = 30.0
+
+
+def parse_openai_spec(arg: str | None) -> tuple[str, str]:
+    """``"gpt-4o-mini@https://api.openai.com/v1"`` -> (model, base_url)."""
+    if not arg or not arg.strip():
+        raise TargetError("openai target needs a model: openai:MODEL@BASE_URL, e.g. openai:qwen2.5@http://127.0.0.1:8000/v1")
+    model, sep, url = arg.strip().partition("@")
+    if not model:
+        raise TargetError(f"openai:{arg}: empty model name")
+    url = url.strip() if sep else (os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
+    if not url.startswith(("http://", "https://")):
+        raise TargetError(f"openai:{arg}: base URL must start with http:// or https:// (got '{url}')")
+    return model, url.rstrip("/")
+
+
+class OpenAITarget(BaseTarget):
+    """Chat completions over HTTP with a concurrency limit and retries."""
+
+    max_batch = 1
+
+    def __init__(self, model: str, base_url: str, options: TargetOptions) -> None:
+        self.model = model
+        self.base_url = base_url
+        self.name = f"openai:{model}@{base_url}"
+        self.options = options
+        self.key_env = options.api_key_env
+        key = os.environ.get(options.api_key_env) or ""
+        headers = {"content-type": "application/json"}
+        if key:
+            headers["authorization"] = f"Bearer {key}"
+        n = max(1, options.concurrency)
+        self._client = httpx.AsyncClient(
+            headers=headers, timeout=httpx.Timeout(options.timeout_s, connect=min(10.0, options.timeout_s)),
+            limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
+        )
+        self._sem = asyncio.Semaphore(n)
+
+    def _auth_error(self, status: int) -> TargetError:
+        hint = f"set ${self.key_env}" if not os.environ.get(self.key_env) else f"check the key in ${self.key_env}"
+        return TargetError(f"{self.base_url}: authentication failed (HTTP {status}); {hint}")
+
+    async def check(self) -> None:
+        """Preflight: the host answers and accepts the key (a missing /models route is fine)."""
+        try:
+            r = await self._client.get(f"{self.base_url}/models", timeout=min(10.0, self.options.timeout_s))
+        except httpx.HTTPError as e:
+            raise TargetError(f"cannot reach {self.base_url}: {_describe(e)}") from None
+        if r.status_code in (401, 403):
+            raise self._auth_error(r.status_code)
+
+    async def complete(self, conversation: Sequence[Message], params: GenerationParams) -> Message:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in conversation],
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+        }
+        if params.top_p != 1.0:
+            body["top_p"] = params.top_p
+        if params.seed is not None:
+            body["seed"] = params.seed
+        if params.stop:
+            body["stop"] = params.stop
+        async with self._sem:
+            data = await self._post(body, params.timeout_s)
+        return Message(role="assistant", content=_content(data, self.base_url))
+
+    async def _post(self, body: dict[str, Any], timeout_s: float) -> Any:
+        url = f"{self.base_url}/chat/completions"
+        last = ""
+        for attempt in range(self.options.retries + 1):
+            wait = min(MAX_BACKOFF_S, 0.5 * 2**attempt) * (0.5 + random.random())
+            try:
+                r = await self._client.post(url, content=json.dumps(body, ensure_ascii=False).encode(),
+                                            timeout=timeout_s)
+            except httpx.TimeoutException:
+                last = f"timed out after {timeout_s:g} s"
+            except httpx.ConnectError as e:
+                last = f"cannot connect ({_describe(e)})"
+            except httpx.HTTPError as e:
+                last = _describe(e)
+            else:
+                if r.status_code in (401, 403):
+                    raise self._auth_error(r.status_code)
+                if r.status_code < 400:
+                    try:
+                        return r.json()
+                    except ValueError:
+                        raise TargetError(f"{url}: reply is not JSON ({r.text[:80]!r})") from None
+                last = f"HTTP {r.status_code} {_error_text(r)}".strip()
+                if r.status_code not in RETRY_STATUS:
+                    raise TargetError(f"{url}: {last}")
+                retry_after = r.headers.get("retry-after")
+                if retry_after and retry_after.replace(".", "", 1).isdigit():
+                    wait = min(MAX_BACKOFF_S, float(retry_after))
+            if attempt < self.options.retries:
+                await asyncio.sleep(wait)
+        raise TargetError(f"{url}: {last} (after {self.options.retries + 1} tries)")
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def _describe(e: BaseException) -> str:
+    text = str(e).strip() or type(e).__name__
+    return text.splitlines()[0][:200]
+
+
+def _error_text(r: httpx.Response) -> str:
+    try:
+        err = r.json().get("error")
+        msg = err.get("message") if isinstance(err, dict) else err
+        return str(msg or "")[:200]
+    except (ValueError, AttributeError):
+        return r.text[:120].replace("\n", " ")
+
+
+def _content(data: Any, where: str) -> str:
+    try:
+        content = data["choices"][0]["message"].get("content")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise TargetError(f"{where}: reply has no choices[0].message ({str(data)[:120]})") from None
+    return content if isinstance(content, str) else ""
+
+
+@register("target", "openai")
+def openai_target(arg: str | None, options: TargetOptions) -> OpenAITarget:
+    model, url = parse_openai_spec(arg)
+    return OpenAITarget(model, url, options)
