@@ -1,0 +1,310 @@
+"""Train the guard's text heads (injection, jailbreak, harmful) and write their small weights.
+
+    python scripts/train_guard.py            # writes src/xiezhi/guard/scanners/weights/guard_heads.npz
+
+Deterministic: fixed splits (stable hashes of the grouping key), a deterministic solver,
+no randomness. Data (never copied into the repository):
+
+- ``../shared/data/guard``: deepset prompt injections (EN/DE, labelled), in-the-wild
+  jailbreaks (all positive);
+- ``../shared/data/seeds``: AdvBench, JBB harmful + benign behaviours, JADE zh/en;
+- the xiezhi seed bank (``xiezhi.data.bank.load_bank``) when it is installed;
+- ``src/xiezhi/guard/scanners/data``: Chinese and English attack templates, benign prompts
+  and benign look-alikes written for xiezhi.
+
+Each source is split train/test by a stable hash of its group (a template for the written
+attacks, the opening words for in-the-wild jailbreaks — near-duplicate DAN variants share
+them — the text otherwise); `benchmarks/guard_detection.py` reports on the test part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import random
+import re
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+OWN = ROOT / "src" / "xiezhi" / "guard" / "scanners" / "data"
+OUT = ROOT / "src" / "xiezhi" / "guard" / "scanners" / "weights" / "guard_heads.npz"
+HEADS = ("injection", "jailbreak", "harmful")
+TEST_SHARE = 0.25
+GOALS_PER_TEMPLATE = 6
+
+csv.field_size_limit(10**8)
+
+
+@dataclass
+class Row:
+    text: str
+    lang: str
+    label: str  # injection | jailbreak | harmful | benign
+    source: str
+    group: str
+    split: str = "train"
+    lookalike: bool = False
+
+
+def _h(s: str) -> float:
+    return int(hashlib.sha256(s.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def _split(group: str, source: str, share: float = TEST_SHARE) -> str:
+    return "test" if _h(f"{source}\x1f{group}") < share else "train"
+
+
+_DE = re.compile(r"\b(?:und|der|die|das|ist|nicht|ich|sie|wie|was|ein|eine|mit|für|vergiss|bitte)\b|[äöüß]", re.I)
+
+
+def _lang(text: str) -> str:
+    if re.search(r"[\u4e00-\u9fff]", text):
+        return "zh"
+    return "de" if len(_DE.findall(text)) >= 2 else "en"
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        lines = [ln for ln in f if not ln.startswith("# dataset_version")]
+    return list(csv.DictReader(lines))
+
+
+def _lines(path: Path) -> list[str]:
+    return [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
+def _templates(lang: str) -> list[Row]:
+    """Attack prompts: templates x goals. Goals are split too, so a held-out template is
+    filled with held-out goals only; training goals also serve as plain harmful requests."""
+    goals: dict[tuple[str, str], list[str]] = {}
+    rows: list[Row] = []
+    for ln in _lines(OWN / f"goals_{lang}.tsv"):
+        label, goal = ln.split("\t", 1)
+        split = _split(goal, f"goals_{lang}", 0.3)
+        goals.setdefault((label, split), []).append(goal)
+        if label == "jailbreak":
+            rows.append(Row(goal, lang, "harmful", f"xiezhi_goal_{lang}", goal, split=split))
+    for i, ln in enumerate(_lines(OWN / f"attack_{lang}.tsv")):
+        label, template = ln.split("\t", 1)
+        group = f"{lang}-template-{i}"
+        split = _split(group, f"xiezhi_attack_{lang}")
+        pool = goals[(label, split)]
+        rng = random.Random(f"{lang}-{i}")
+        for goal in rng.sample(pool, min(GOALS_PER_TEMPLATE, len(pool))):
+            rows.append(Row(template.replace("{goal}", goal), lang, label, f"xiezhi_attack_{lang}", group,
+                            split=split))
+    return rows
+
+
+def _fresh() -> list[Row]:
+    """The 'fresh' split: prompts written after the model and rules were frozen; never trained on."""
+    rows: list[Row] = []
+    for lang in ("zh", "en"):
+        for i, ln in enumerate(_lines(OWN / f"fresh_{lang}.tsv")):
+            label, text = ln.split("\t", 1)
+            text = text.replace("\\u200b", "\u200b")
+            rows.append(Row(text, lang, label, f"xiezhi_fresh_{lang}", f"fresh-{lang}-{i}", split="fresh"))
+        for t in _lines(OWN / f"fresh_benign_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_fresh_benign_{lang}", t, split="fresh"))
+    return rows
+
+
+def _seed_bank() -> list[Row]:
+    try:
+        from xiezhi.data.bank import load_bank
+    except ImportError:
+        return []
+    try:
+        seeds = load_bank(None, include_benign=True)
+    except Exception as e:  # the seed bank is optional training data
+        print(f"seed bank not used: {e}", file=sys.stderr)
+        return []
+    return [Row(s.text, s.lang, "benign" if s.benign else "harmful", "xiezhi_seed_bank", s.text,
+                lookalike=s.benign) for s in seeds if s.lang in ("zh", "en")]
+
+
+def load_rows(use_bank: bool = True) -> list[Row]:
+    """Every labelled prompt with its source, group and train/test split."""
+    rows: list[Row] = []
+    for r in _read_csv(SHARED / "guard" / "deepset_prompt_injections_train.csv"):
+        label = "injection" if r["label"].strip() == "1" else "benign"
+        rows.append(Row(r["text"], _lang(r["text"]), label, "deepset", r["text"]))
+    for r in _read_csv(SHARED / "guard" / "inthewild_jailbreaks_2023_05_07.csv"):
+        opening = " ".join(re.sub(r"[^a-z0-9 ]", " ", r["prompt"].lower()).split()[:6])
+        rows.append(Row(r["prompt"], _lang(r["prompt"]), "jailbreak", "inthewild", opening))
+    for r in _read_csv(SHARED / "seeds" / "jbb_benign_behaviors.csv"):
+        rows.append(Row(r["Goal"], "en", "benign", "jbb_benign", r["Goal"], lookalike=True))
+    for r in _read_csv(SHARED / "seeds" / "jbb_harmful_behaviors.csv"):
+        rows.append(Row(r["Goal"], "en", "harmful", "jbb_harmful", r["Goal"]))
+    for r in _read_csv(SHARED / "seeds" / "advbench_harmful_behaviors.csv"):
+        rows.append(Row(r["goal"], "en", "harmful", "advbench", r["goal"]))
+    for lang in ("zh", "en"):
+        for r in _read_csv(SHARED / "seeds" / f"jade_v1_{lang}.csv"):
+            rows.append(Row(r["问题"], lang, "harmful", f"jade_{lang}", r["问题"]))
+        rows += _templates(lang)
+        for t in _lines(OWN / f"benign_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_benign_{lang}", t))
+        harmful = OWN / f"harmful_{lang}.txt"
+        for t in _lines(harmful) if harmful.exists() else []:
+            rows.append(Row(t, lang, "harmful", f"xiezhi_harmful_{lang}", t))
+        for t in _lines(OWN / f"lookalike_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_lookalike_{lang}", t, lookalike=True))
+    if use_bank:
+        rows += _seed_bank()
+    rows += _fresh()
+    seen: set[str] = set()
+    out: list[Row] = []
+    for r in rows:
+        key = " ".join(r.text.split()).lower()
+        if key in seen or not key:
+            continue
+        seen.add(key)
+        if not r.source.startswith(("xiezhi_attack", "xiezhi_goal", "xiezhi_fresh")):
+            r.split = _split(r.group, r.source)
+        out.append(r)
+    return out
+
+
+def head_labels(head: str, rows: list[Row]) -> list[tuple[Row, int]]:
+    """(row, 1/0) for the rows a head trains on; the other attack kind is left out."""
+    pos = {"injection": {"injection"}, "jailbreak": {"jailbreak"}, "harmful": {"harmful"}}[head]
+    neg = {"injection": {"benign", "harmful"}, "jailbreak": {"benign", "harmful"}, "harmful": {"benign"}}[head]
+    return [(r, 1 if r.label in pos else 0) for r in rows if r.label in pos | neg]
+
+
+def featurize(texts: list[str]):  # type: ignore[no-untyped-def]
+    """CSR matrix of hashed n-gram features of the normalised texts (as at run time)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from xiezhi.guard.scanners.normalize import normalize
+    from xiezhi.guard.scanners.textmodel import DIM_BITS, features
+
+    indptr, indices, data = [0], [], []
+    for t in texts:
+        ids, vals = features(normalize(t).text, DIM_BITS)
+        indices.append(ids)
+        data.append(vals)
+        indptr.append(indptr[-1] + len(ids))
+    return csr_matrix((np.concatenate(data), np.concatenate(indices), np.array(indptr)),
+                      shape=(len(texts), 2**DIM_BITS))
+
+
+def train(rows: list[Row], c: float, fpr_target: float) -> dict[str, object]:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+
+    from xiezhi.guard.scanners.textmodel import DIM_BITS
+
+    weights, biases, report = [], [], {}
+    for head in HEADS:
+        pairs = [(r, y) for r, y in head_labels(head, rows) if r.split == "train"]
+        x = featurize([r.text for r, _ in pairs])
+        y = np.array([y for _, y in pairs])
+        groups = [f"{r.source}:{r.group}" for r, _ in pairs]
+        clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=0)
+        # out-of-fold scores on the training split set the operating point (test stays unseen)
+        oof = cross_val_predict(clf, x, y, cv=GroupKFold(n_splits=5), groups=groups, method="decision_function")
+        neg = np.sort(oof[y == 0])
+        cut = float(neg[min(len(neg) - 1, int(np.ceil((1 - fpr_target) * len(neg))))])
+        clf.fit(x, y)
+        weights.append(clf.coef_[0].astype(np.float16))
+        biases.append(float(clf.intercept_[0]) - cut)  # p = 0.5 at the chosen out-of-fold cut
+        tpr = float((oof[y == 1] > cut).mean())
+        report[head] = {"n_train": len(pairs), "n_pos": int(y.sum()), "oof_cut": cut, "oof_tpr": tpr,
+                        "oof_fpr_target": fpr_target}
+        print(f"{head}: n={len(pairs)} pos={int(y.sum())} out-of-fold TPR={tpr:.3f} at FPR<={fpr_target}")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(OUT, weights=np.stack(weights), bias=np.array(biases), heads=np.array(HEADS),
+                        dim_bits=np.array(DIM_BITS))
+    return report
+
+
+def _embed_cached(texts: list[str], cache: Path):  # type: ignore[no-untyped-def]
+    """e5 embeddings of `texts`, reusing a per-text cache between runs (embedding is the slow part)."""
+    import numpy as np
+
+    from xiezhi.guard.scanners.e5head import embed
+
+    known: dict[str, object] = {}
+    if cache.exists():
+        with np.load(cache) as z:
+            known = dict(zip([str(k) for k in z["keys"]], z["emb"], strict=True))
+    keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+    todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
+    for i in range(0, len(todo), 32):
+        chunk = todo[i : i + 32]
+        for (k, _), e in zip(chunk, embed([t for _, t in chunk]), strict=True):
+            known[k] = e
+        print(f"  e5: embedded {min(i + 32, len(todo))}/{len(todo)} new texts", file=sys.stderr)
+    if todo:
+        np.savez(cache, keys=np.array(list(known)), emb=np.stack(list(known.values())))
+    return np.stack([known[k] for k in keys])
+
+
+def train_e5(rows: list[Row], c: float, fpr_target: float) -> dict[str, object]:
+    """The same heads over e5 embeddings (slow: embeds every training text once, cached)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+
+    from xiezhi.guard.scanners.e5head import E5_WEIGHTS
+
+    train_rows = [r for r in rows if r.split == "train"]
+    emb = _embed_cached([r.text for r in train_rows], Path("/tmp/xiezhi_guard_e5_cache_v2.npz"))
+    index = {id(r): i for i, r in enumerate(train_rows)}
+    weights, biases, report = [], [], {}
+    for head in HEADS:
+        pairs = [(r, y) for r, y in head_labels(head, train_rows)]
+        x = emb[[index[id(r)] for r, _ in pairs]]
+        y = np.array([y for _, y in pairs])
+        groups = [f"{r.source}:{r.group}" for r, _ in pairs]
+        clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=0)
+        oof = cross_val_predict(clf, x, y, cv=GroupKFold(n_splits=5), groups=groups, method="decision_function")
+        neg = np.sort(oof[y == 0])
+        cut = float(neg[min(len(neg) - 1, int(np.ceil((1 - fpr_target) * len(neg))))])
+        clf.fit(x, y)
+        weights.append(clf.coef_[0].astype(np.float32))
+        biases.append(float(clf.intercept_[0]) - cut)
+        tpr = float((oof[y == 1] > cut).mean())
+        report[head] = {"n_train": len(pairs), "oof_tpr": tpr, "oof_fpr_target": fpr_target}
+        print(f"e5 {head}: n={len(pairs)} out-of-fold TPR={tpr:.3f} at FPR<={fpr_target}")
+    np.savez_compressed(E5_WEIGHTS, weights=np.stack(weights), bias=np.array(biases), heads=np.array(HEADS))
+    return report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--c", type=float, default=8.0, help="inverse L2 regularisation strength")
+    ap.add_argument("--fpr", type=float, default=0.01, help="out-of-fold benign FPR at p = 0.5")
+    ap.add_argument("--no-bank", action="store_true", help="do not use the xiezhi seed bank")
+    ap.add_argument("--e5", action="store_true", help="also train the e5-embedding heads (slow)")
+    ap.add_argument("--dump", type=Path, help="also write the labelled rows with their split (JSONL)")
+    args = ap.parse_args()
+    rows = load_rows(use_bank=not args.no_bank)
+    counts: dict[str, int] = {}
+    for r in rows:
+        k = f"{r.source}/{r.label}/{r.split}"
+        counts[k] = counts.get(k, 0) + 1
+    for k in sorted(counts):
+        print(f"  {k}: {counts[k]}")
+    report = train(rows, args.c, args.fpr)
+    report["sources"] = counts
+    if args.e5:
+        report["e5"] = train_e5(rows, 1.0, args.fpr)
+    (OUT.parent / "guard_heads.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    if args.dump:
+        with args.dump.open("w", encoding="utf-8") as f:
+            for r in rows:
+                f.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
+    print(f"wrote {OUT} ({OUT.stat().st_size / 1024:.0f} KiB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""`xiezhi guard`: check prompts or responses against a guard policy (file or one-off text).
+
+``xiezhi guard check --in IN.jsonl --out OUT.jsonl`` reads rows with ``text`` (optional
+``id``; ``prompt`` for the output stage) and writes each row back, in order, with
+``blocked``, ``risk``, ``scanners`` (names that fired), ``action`` and ``reasons`` added.
+A malformed row is reported on stderr with its line number; the other rows are checked.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from xiezhi.types import XiezhiError
+
+if TYPE_CHECKING:
+    from xiezhi.guard import Guard, GuardDecision
+
+guard_app = typer.Typer(help="Guardrails: check prompts/responses against a policy (安全围栏).",
+                        no_args_is_help=True)
+
+PolicyOpt = Annotated[str | None, typer.Option("--policy", "-p",
+                                               help="policy name (default, strict) or YAML file")]
+StageOpt = Annotated[str, typer.Option("--stage", "-s", help="input (prompts) or output (responses)")]
+
+
+def _stage(stage: str) -> str:
+    if stage not in ("input", "output"):
+        raise XiezhiError(f"--stage must be 'input' or 'output', not {stage!r}")
+    return stage
+
+
+def _decide(guard: Guard, stage: str, text: str, prompt: str | None) -> GuardDecision:
+    return guard.check_input(text) if stage == "input" else guard.check_output(text, prompt=prompt)
+
+
+def _parse_row(raw: bytes, where: str, stage: str) -> dict[str, Any]:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise XiezhiError(f"{where}: not valid UTF-8 (byte {e.start})") from None
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise XiezhiError(f"{where}: invalid JSON ({e.msg} at column {e.colno})") from None
+    if not isinstance(row, dict):
+        raise XiezhiError(f"{where}: expected a JSON object, got {type(row).__name__}")
+    if not isinstance(row.get("text"), str):
+        raise XiezhiError(f"{where}: missing string field 'text'")
+    if stage == "output" and row.get("prompt") is not None and not isinstance(row["prompt"], str):
+        raise XiezhiError(f"{where}: field 'prompt' must be a string")
+    return row
+
+
+def check(
+    in_path: Annotated[Path, typer.Option("--in", help="JSONL rows with 'text' (and optional 'id', 'prompt')")],
+    out_path: Annotated[Path, typer.Option("--out", help="JSONL output: each row + blocked, risk, scanners")],
+    policy: PolicyOpt = None,
+    stage: StageOpt = "input",
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="no progress bar")] = False,
+) -> None:
+    """Check every row of a JSONL file; rows keep their order; bad rows are reported, not fatal."""
+    from rich.progress import Progress
+
+    from xiezhi.guard import Guard
+
+    stage = _stage(stage)
+    err = Console(stderr=True, soft_wrap=True)
+    try:
+        lines = in_path.read_bytes().splitlines()
+    except OSError as e:
+        raise XiezhiError(f"{in_path}: cannot read: {e.strerror}") from None
+    guard = Guard.from_policy(policy)
+    n_ok = n_bad = n_blocked = 0
+    try:
+        out = out_path.open("w", encoding="utf-8")
+    except OSError as e:
+        raise XiezhiError(f"{out_path}: cannot write: {e.strerror}") from None
+    with out, Progress(console=err, transient=True, disable=no_progress) as bar:
+        task = bar.add_task(f"guard {stage}", total=len(lines))
+        for lineno, raw in enumerate(lines, start=1):
+            bar.advance(task)
+            if not raw.strip():
+                continue
+            try:
+                row = _parse_row(raw, f"{in_path}:{lineno}", stage)
+            except XiezhiError as e:
+                err.print(f"xiezhi: warning: {e} (row skipped)", markup=False, highlight=False)
+                n_bad += 1
+                continue
+            d = _decide(guard, stage, row["text"], row.get("prompt"))
+            row.update(blocked=d.blocked, risk=d.risk, scanners=d.scanners, action=d.action, reasons=d.reasons)
+            if d.sanitized is not None:
+                row["sanitized"] = d.sanitized
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n_ok += 1
+            n_blocked += d.blocked
+    err.print(f"checked {n_ok} rows ({n_blocked} blocked) with policy {guard.policy.name!r}, stage {stage}"
+              + (f"; {n_bad} malformed rows skipped" if n_bad else "") + f" -> {out_path}", highlight=False)
+
+
+def scan(
+    text: Annotated[str, typer.Argument(help="the text to check ('-' reads stdin)")],
+    policy: PolicyOpt = None,
+    stage: StageOpt = "input",
+    prompt: Annotated[str | None, typer.Option(help="output stage: the prompt that produced TEXT")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the full decision as JSON")] = False,
+) -> None:
+    """Check one text and show the decision (which scanners fired, their scores)."""
+    import sys
+
+    from rich.table import Table
+
+    from xiezhi.guard import Guard
+
+    stage = _stage(stage)
+    if text == "-":
+        text = sys.stdin.read()
+    d = _decide(Guard.from_policy(policy), stage, text, prompt)
+    if as_json:
+        typer.echo(d.model_dump_json(indent=2))
+        return
+    con = Console()
+    verdict = "[bold red]BLOCKED[/]" if d.blocked else f"[bold green]{d.action.upper()}[/]"
+    con.print(f"{verdict}  risk={d.risk:.3f}  policy={d.policy}  stage={d.stage}  ({d.latency_ms:.1f} ms)")
+    table = Table("scanner", "risk", "action", "reasons")
+    for r in d.results:
+        table.add_row(r.scanner, f"{r.risk:.3f}", r.action, "; ".join(r.reasons[:4]))
+    con.print(table)
+    if d.sanitized is not None:
+        con.print("sanitized:", d.sanitized, markup=False)
+    if d.blocked:
+        con.print("refusal:", d.refusal_message(), markup=False)
+
+
+def policies() -> None:
+    """List the shipped policies and their scanners."""
+    from xiezhi.guard.policy import load_policy, shipped_policies
+
+    con = Console()
+    for name in shipped_policies():
+        p = load_policy(name)
+        con.print(f"[bold]{name}[/]: {p.description}")
+        for stage in ("input", "output"):
+            items = ", ".join(f"{e.name}>={e.threshold:g}:{e.action}" for e in getattr(p, stage))
+            con.print(f"  {stage}: {items}", highlight=False)
+
+
+guard_app.command("check")(check)
+guard_app.command("scan")(scan)
+guard_app.command("policies")(policies)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``guard`` group (and the proxy's ``serve`` command when it is installed)."""
+    try:
+        serve_mod = importlib.import_module("xiezhi.cli.guard_serve")
+    except ModuleNotFoundError as e:
+        if e.name != "xiezhi.cli.guard_serve":
+            raise
+    else:
+        serve_mod.add_commands(guard_app)
+    app.add_typer(guard_app, name="guard")
