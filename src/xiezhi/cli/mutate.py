@@ -1,0 +1,117 @@
+"""`xiezhi mutate`: raise JSONL prompts to a difficulty tier (or apply a named chain)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from statistics import mean
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from xiezhi.types import TIERS, XiezhiError
+
+MAX_LINE = 1_000_000
+
+
+def read_rows(path: Path, warn: list[str]) -> list[tuple[int, dict[str, Any]]]:
+    """Valid rows (line number, object) of a JSONL file; problems go to `warn`, one line each."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise XiezhiError(f"cannot read {path}: {e.strerror or e}") from None
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for n, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        if len(line) > MAX_LINE:
+            warn.append(f"{where}: line longer than {MAX_LINE} bytes, skipped")
+            continue
+        try:
+            obj = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            warn.append(f"{where}: not valid UTF-8, skipped")
+            continue
+        except json.JSONDecodeError as e:
+            warn.append(f"{where}: not valid JSON ({e.msg}), skipped")
+            continue
+        if not isinstance(obj, dict):
+            warn.append(f"{where}: expected a JSON object, skipped")
+            continue
+        text = obj.get("text")
+        if not isinstance(text, str) or not text.strip():
+            warn.append(f"{where}: missing or empty \"text\", skipped")
+            continue
+        lang = obj.get("lang")
+        if lang is None:
+            from xiezhi.data.lang import detect_lang
+
+            obj["lang"] = detect_lang(text)
+        elif lang not in ("zh", "en"):
+            warn.append(f"{where}: \"lang\" must be \"zh\" or \"en\", got {lang!r}, skipped")
+            continue
+        rows.append((n, obj))
+    return rows
+
+
+def mutate_cmd(
+    in_path: Annotated[Path, typer.Option("--in", help="JSONL input: rows with \"text\" and \"lang\" (zh/en)")],
+    out_path: Annotated[Path, typer.Option("--out", help="JSONL output (input fields + mutated, chain, ...)")],
+    tier: Annotated[str, typer.Option(help="entry | advanced | expert")] = "advanced",
+    seed: Annotated[int, typer.Option(help="random seed: same seed, same output")] = 0,
+    mutators: Annotated[str | None, typer.Option(help="apply exactly this chain, e.g. passivize,role-play")] = None,
+    n: Annotated[int, typer.Option(help="variants per row")] = 1,
+    similarity: Annotated[bool, typer.Option(help="measure intent similarity (e5) and drop low ones")] = True,
+) -> None:
+    """Rewrite prompts into harder surface forms (JADE-style tiers) — 语言学变异与越狱策略."""
+    from xiezhi.strategies.chains import mutator
+    from xiezhi.strategies.tiers import TierEngine
+    from xiezhi.types import Seed, stable_id
+
+    if tier not in TIERS:
+        raise XiezhiError(f"unknown tier {tier!r}; tiers are {', '.join(TIERS)}")
+    if n < 1:
+        raise XiezhiError("--n must be at least 1")
+    chain = [c.strip() for c in mutators.split(",") if c.strip()] if mutators else None
+    for name in chain or []:
+        mutator(name)  # unknown names fail here with the list of known mutators
+    err = Console(stderr=True)
+    warn: list[str] = []
+    rows = read_rows(in_path, warn)
+    for w in warn:
+        err.print(f"[yellow]warning:[/] {escape(w)}")
+    engine = TierEngine(measure_similarity=similarity)
+    out_rows: list[dict[str, Any]] = []
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True, disable=not rows) as bar:
+        task = bar.add_task(f"mutate ({tier})", total=len(rows))
+        for _line_no, row in rows:
+            sd = Seed(id=str(row.get("id") or stable_id(row["text"], row["lang"])), text=row["text"],
+                      lang=row["lang"])
+            for m in engine.variants(sd, tier, seed, n, chain):
+                out_rows.append({**row, "mutated": m.text, "chain": m.chain, "tier": m.tier,
+                                 "complexity": m.complexity, "similarity": m.similarity})
+            bar.advance(task)
+    try:
+        with out_path.open("w", encoding="utf-8") as f:
+            for r in out_rows:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    except OSError as e:
+        raise XiezhiError(f"cannot write {out_path}: {e.strerror or e}") from None
+    comps = [r["complexity"] for r in out_rows if r["complexity"] is not None]
+    sims = [r["similarity"] for r in out_rows if r["similarity"] is not None]
+    summary = (f"{len(out_rows)} variant(s) from {len(rows)} row(s) -> {out_path}; "
+               f"mean complexity {mean(comps):.2f}" if comps else f"0 variants -> {out_path}")
+    if sims:
+        summary += f", mean similarity {mean(sims):.3f}"
+    dropped = engine.stats.get("dropped", 0)
+    summary += f"; dropped {dropped} low-similarity candidate(s); skipped {len(warn)} bad row(s)"
+    Console().print(escape(summary))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mutate")(mutate_cmd)
