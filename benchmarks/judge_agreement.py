@@ -1,0 +1,79 @@
+"""Judge agreement with human labels on the held-out split, per language.
+
+English: held-out objectives of the PyRIT objective/refusal sets (../shared/data/judge);
+Chinese: held-out topics of xiezhi's own pairs (tests/judges/data/zh_pairs.jsonl).
+The split is by objective/topic (xiezhi.judges.devdata), never trained on.
+
+Usage: python benchmarks/judge_agreement.py [--quick] [--judges embedded,refusal]
+Writes benchmarks/results/judge_agreement.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from xiezhi.judges.base import create_judge  # noqa: E402
+from xiezhi.judges.devdata import Row, load_dev_rows  # noqa: E402
+from xiezhi.judges.metrics import agreement  # noqa: E402
+from xiezhi.types import Attempt, Seed  # noqa: E402
+
+DEFAULT_JUDGES = "embedded,embedded:mode=lex,embedded:mode=full,refusal"
+
+
+def to_attempts(rows: list[Row]) -> list[Attempt]:
+    return [Attempt(id=f"h{i}", run_id="bench", index=i, seed=Seed(id=f"h{i}", text=r.prompt, lang=r.lang),
+                    prompt=r.prompt, response=r.response) for i, r in enumerate(rows)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="embedded (cascade) and refusal only")
+    ap.add_argument("--judges", default=None, help=f"comma-separated judge specs [default: {DEFAULT_JUDGES}]")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "judge_agreement.json")
+    args = ap.parse_args()
+    specs = (args.judges or ("embedded,refusal" if args.quick else DEFAULT_JUDGES)).split(",")
+    held = [r for r in load_dev_rows(ROOT) if r.split == "test"]
+    results: dict[str, object] = {
+        "what": "agreement with human labels on held-out rows (split by objective / topic)",
+        "data": {"en": "PyRIT scorer_evals objective + refusal (held-out objectives)",
+                 "zh": "xiezhi zh_pairs.jsonl (held-out topics and phrasings; xiezhi-authored)"},
+        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+        "judges": {},
+    }
+    for spec in specs:
+        judge = create_judge(spec)
+        per: dict[str, object] = {}
+        for lang in ("en", "zh"):
+            for field in ("unsafe", "refusal"):
+                rows = [r for r in held if r.lang == lang and getattr(r, field) is not None]
+                if not rows:
+                    continue
+                t0 = time.perf_counter()
+                verdicts = asyncio.run(judge.judge_batch(to_attempts(rows)))
+                dt = time.perf_counter() - t0
+                y = [int(bool(getattr(r, field))) for r in rows]
+                p = [int(getattr(v, field)) for v in verdicts]
+                res = agreement(y, p)
+                res["uncertain_share"] = round(sum(v.uncertain for v in verdicts) / len(verdicts), 4)
+                res["seconds"] = round(dt, 2)
+                per[f"{lang}/{field}"] = res
+                print(f"{spec:22s} {lang}/{field:7s} n={res['n']:4d} acc={res['accuracy']['value']:.3f} "
+                      f"{res['accuracy']['ci95']} f1={res['f1']['value']:.3f} kappa={res['kappa']['value']:.3f} "
+                      f"({dt:.1f}s)", flush=True)
+        results["judges"][spec] = per  # type: ignore[index]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

