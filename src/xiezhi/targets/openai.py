@@ -2,7 +2,8 @@
 
 The API key is read from the environment variable named by ``--api-key-env`` (default
 ``OPENAI_API_KEY``); when it is unset no Authorization header is sent (local servers).
-Requests are async and bounded by ``--concurrency``; 429, 5xx, timeouts and dropped
+Requests are async (aiohttp: its connection pool stays cheap at 64+ connections) and bounded
+by ``--concurrency``; 429, 5xx, timeouts and dropped
 connections are retried with exponential backoff (honouring ``Retry-After``); a failed
 login or an unreachable host is one clear `TargetError`. The key never appears in a
 message, a log line or the store.
@@ -17,7 +18,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
+import aiohttp
 
 from xiezhi.registry import register
 from xiezhi.targets.base import BaseTarget, TargetError, TargetOptions
@@ -56,12 +57,20 @@ class OpenAITarget(BaseTarget):
         headers = {"content-type": "application/json"}
         if key:
             headers["authorization"] = f"Bearer {key}"
-        n = max(1, options.concurrency)
-        self._client = httpx.AsyncClient(
-            headers=headers, timeout=httpx.Timeout(options.timeout_s, connect=min(10.0, options.timeout_s)),
-            limits=httpx.Limits(max_connections=n, max_keepalive_connections=n),
-        )
-        self._sem = asyncio.Semaphore(n)
+        self._headers = headers
+        self._n = max(1, options.concurrency)
+        self._session: aiohttp.ClientSession | None = None
+        self._sem = asyncio.Semaphore(self._n)
+
+    def _client(self) -> aiohttp.ClientSession:
+        """The shared session, made on first use inside the running event loop."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                headers=self._headers,
+                connector=aiohttp.TCPConnector(limit=self._n, ttl_dns_cache=300),
+                timeout=aiohttp.ClientTimeout(total=self.options.timeout_s, connect=min(10.0, self.options.timeout_s)),
+            )
+        return self._session
 
     def _auth_error(self, status: int) -> TargetError:
         hint = f"set ${self.key_env}" if not os.environ.get(self.key_env) else f"check the key in ${self.key_env}"
@@ -70,11 +79,13 @@ class OpenAITarget(BaseTarget):
     async def check(self) -> None:
         """Preflight: the host answers and accepts the key (a missing /models route is fine)."""
         try:
-            r = await self._client.get(f"{self.base_url}/models", timeout=min(10.0, self.options.timeout_s))
-        except httpx.HTTPError as e:
+            async with self._client().get(f"{self.base_url}/models",
+                                          timeout=aiohttp.ClientTimeout(total=min(10.0, self.options.timeout_s))) as r:
+                status = r.status
+        except (aiohttp.ClientError, TimeoutError) as e:
             raise TargetError(f"cannot reach {self.base_url}: {_describe(e)}") from None
-        if r.status_code in (401, 403):
-            raise self._auth_error(r.status_code)
+        if status in (401, 403):
+            raise self._auth_error(status)
 
     async def complete(self, conversation: Sequence[Message], params: GenerationParams) -> Message:
         body: dict[str, Any] = {
@@ -99,26 +110,26 @@ class OpenAITarget(BaseTarget):
         for attempt in range(self.options.retries + 1):
             wait = min(MAX_BACKOFF_S, 0.5 * 2**attempt) * (0.5 + random.random())
             try:
-                r = await self._client.post(url, content=json.dumps(body, ensure_ascii=False).encode(),
-                                            timeout=timeout_s)
-            except httpx.TimeoutException:
+                async with self._client().post(url, data=json.dumps(body, ensure_ascii=False).encode(),
+                                               timeout=aiohttp.ClientTimeout(total=timeout_s)) as r:
+                    status, raw, retry_after = r.status, await r.read(), r.headers.get("retry-after")
+            except TimeoutError:
                 last = f"timed out after {timeout_s:g} s"
-            except httpx.ConnectError as e:
+            except aiohttp.ClientConnectorError as e:
                 last = f"cannot connect ({_describe(e)})"
-            except httpx.HTTPError as e:
+            except aiohttp.ClientError as e:
                 last = _describe(e)
             else:
-                if r.status_code in (401, 403):
-                    raise self._auth_error(r.status_code)
-                if r.status_code < 400:
+                if status in (401, 403):
+                    raise self._auth_error(status)
+                if status < 400:
                     try:
-                        return r.json()
+                        return json.loads(raw)
                     except ValueError:
-                        raise TargetError(f"{url}: reply is not JSON ({r.text[:80]!r})") from None
-                last = f"HTTP {r.status_code} {_error_text(r)}".strip()
-                if r.status_code not in RETRY_STATUS:
+                        raise TargetError(f"{url}: reply is not JSON ({raw[:80]!r})") from None
+                last = f"HTTP {status} {_error_text(raw)}".strip()
+                if status not in RETRY_STATUS:
                     raise TargetError(f"{url}: {last}")
-                retry_after = r.headers.get("retry-after")
                 if retry_after and retry_after.replace(".", "", 1).isdigit():
                     wait = min(MAX_BACKOFF_S, float(retry_after))
             if attempt < self.options.retries:
@@ -126,7 +137,9 @@ class OpenAITarget(BaseTarget):
         raise TargetError(f"{url}: {last} (after {self.options.retries + 1} tries)")
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
 
 def _describe(e: BaseException) -> str:
@@ -134,13 +147,13 @@ def _describe(e: BaseException) -> str:
     return text.splitlines()[0][:200]
 
 
-def _error_text(r: httpx.Response) -> str:
+def _error_text(raw: bytes) -> str:
     try:
-        err = r.json().get("error")
+        err = json.loads(raw).get("error")
         msg = err.get("message") if isinstance(err, dict) else err
         return str(msg or "")[:200]
     except (ValueError, AttributeError):
-        return r.text[:120].replace("\n", " ")
+        return raw[:120].decode("utf-8", "replace").replace("\n", " ")
 
 
 def _content(data: Any, where: str) -> str:
