@@ -57,7 +57,7 @@ def test_markdown_tables_survive_hostile_text() -> None:
 def test_terminal_text_has_headline_and_breakdowns() -> None:
     text = render_terminal_text(summarize(run(), sample_attempts()))
     assert "50.0%" in text and "33.3%" in text
-    assert "by category" in text and "by language" in text and "by tier" in text
+    assert "by category" in text and "by language" in text and "by tier" in text and "by risk type" in text
     assert "advanced" in text
 
 

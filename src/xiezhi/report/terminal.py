@@ -36,7 +36,7 @@ def _group_table(title: str, groups: dict[str, dict[str, Any]]) -> Table:
 
 
 def render_terminal(summary: dict[str, Any], console: Console) -> None:
-    """Headline numbers, then tables by category, language and tier."""
+    """Headline numbers, then tables by category, risk type, language and tier."""
     s = summary
     head = Table(show_header=False, show_edge=False, box=None, pad_edge=False)
     head.add_column(style="bold")
@@ -57,6 +57,8 @@ def render_terminal(summary: dict[str, Any], console: Console) -> None:
         head.add_row(k, v if k.startswith(("violation", "over")) else _plain(v))
     console.print(head)
     console.print(_group_table("by category 按类别", s["by_category"]))
+    if s.get("by_risk_type"):
+        console.print(_group_table("by risk type 按风险类型", s["by_risk_type"]))
     console.print(_group_table("by language 按语言", s["by_lang"]))
     console.print(_group_table("by tier 按难度", s["by_tier"]))
 
