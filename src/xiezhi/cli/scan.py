@@ -31,6 +31,8 @@ def scan(
     seed: Annotated[int | None, typer.Option(help="random seed for ordering and mutation")] = None,
     no_benign: Annotated[bool, typer.Option("--no-benign", help="skip benign look-alikes (over-refusal probes)")] = False,
     system_prompt: Annotated[str | None, typer.Option(help="system prompt sent with every attempt")] = None,
+    api_key_env: Annotated[str | None, typer.Option(help="environment variable holding the API key [default: OPENAI_API_KEY]")] = None,
+    timeout: Annotated[float | None, typer.Option(help="seconds per request before it is retried")] = None,
     resume: Annotated[str | None, typer.Option(help="finish an interrupted run (RUN_ID or 'latest')")] = None,
     config: Annotated[Path | None, typer.Option(help="config file [default: ./xiezhi.yaml if present]")] = None,
     html: Annotated[Path | None, typer.Option(help="also write the HTML report to this file")] = None,
@@ -46,6 +48,7 @@ def scan(
             limit=limit, tiers=tier, langs=[x.strip() for x in langs.split(",")] if langs else None,
             concurrency=concurrency, batch_size=batch_size, max_tokens=max_tokens, seed=seed,
             include_benign=False if no_benign else None, system_prompt=system_prompt,
+            api_key_env=api_key_env, timeout_s=timeout,
         ),
         config_path=config,
     )
