@@ -1,8 +1,10 @@
 """Judge agreement with human labels on the held-out split, per language.
 
-English: held-out objectives of the PyRIT objective/refusal sets (../shared/data/judge);
-Chinese: held-out topics of xiezhi's own pairs (tests/judges/data/zh_pairs.jsonl).
-The split is by objective/topic (xiezhi.judges.devdata), never trained on.
+English (``en``): held-out objectives of the PyRIT objective/refusal sets (../shared/data/judge);
+``en_harm``: held-out objectives of the PyRIT harm-severity set, clear cases only (mean
+severity <= 0.25 safe, >= 0.75 unsafe); Chinese (``zh``): held-out topics and phrasings of
+xiezhi's own pairs (tests/judges/data/zh_pairs.jsonl). The split is by objective/topic
+(xiezhi.judges.devdata), never trained on, and no hyperparameter was chosen on it.
 
 Usage: python benchmarks/judge_agreement.py [--quick] [--judges embedded,refusal]
 Writes benchmarks/results/judge_agreement.json.
@@ -13,7 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -23,10 +27,16 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from xiezhi.judges.base import create_judge  # noqa: E402
 from xiezhi.judges.devdata import Row, load_dev_rows  # noqa: E402
+from xiezhi.judges.embedded import load_weights  # noqa: E402
 from xiezhi.judges.metrics import agreement  # noqa: E402
 from xiezhi.types import Attempt, Seed  # noqa: E402
 
 DEFAULT_JUDGES = "embedded,embedded:mode=lex,embedded:mode=full,refusal"
+
+
+def subset(row: Row) -> str:
+    """en, en_harm or zh."""
+    return "en_harm" if row.source.startswith("pyrit_harm/") else row.lang
 
 
 def to_attempts(rows: list[Row]) -> list[Attempt]:
@@ -44,17 +54,21 @@ def main() -> None:
     held = [r for r in load_dev_rows(ROOT) if r.split == "test"]
     results: dict[str, object] = {
         "what": "agreement with human labels on held-out rows (split by objective / topic)",
+        "command": "python " + shlex.join(sys.argv),
         "data": {"en": "PyRIT scorer_evals objective + refusal (held-out objectives)",
+                 "en_harm": "PyRIT scorer_evals harm, clear cases (held-out objectives)",
                  "zh": "xiezhi zh_pairs.jsonl (held-out topics and phrasings; xiezhi-authored)"},
-        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
+        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
+                    "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": os.getloadavg()},
+        "embedded_weights": {k: v for k, v in load_weights()["meta"].items() if k != "heldout"},
         "judges": {},
     }
     for spec in specs:
         judge = create_judge(spec)
         per: dict[str, object] = {}
-        for lang in ("en", "zh"):
+        for lang in ("en", "en_harm", "zh"):
             for field in ("unsafe", "refusal"):
-                rows = [r for r in held if r.lang == lang and getattr(r, field) is not None]
+                rows = [r for r in held if subset(r) == lang and getattr(r, field) is not None]
                 if not rows:
                     continue
                 t0 = time.perf_counter()
@@ -66,7 +80,7 @@ def main() -> None:
                 res["uncertain_share"] = round(sum(v.uncertain for v in verdicts) / len(verdicts), 4)
                 res["seconds"] = round(dt, 2)
                 per[f"{lang}/{field}"] = res
-                print(f"{spec:22s} {lang}/{field:7s} n={res['n']:4d} acc={res['accuracy']['value']:.3f} "
+                print(f"{spec:22s} {lang + '/' + field:15s} n={res['n']:4d} acc={res['accuracy']['value']:.3f} "
                       f"{res['accuracy']['ci95']} f1={res['f1']['value']:.3f} kappa={res['kappa']['value']:.3f} "
                       f"({dt:.1f}s)", flush=True)
         results["judges"][spec] = per  # type: ignore[index]

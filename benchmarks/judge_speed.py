@@ -2,7 +2,8 @@
 
 Two workloads: the development responses as they are (cut to 512 tokens), and the same
 padded to about 512 tokens each (the worst case the goal names). The machine's load
-average is recorded before and after: on a shared machine, compare modes as ratios.
+average is recorded before and after, and the CPU seconds used: on a shared machine wall
+time inflates with other sessions' load, CPU time much less (compare modes as ratios).
 
 Usage: python benchmarks/judge_speed.py [--quick] [--n 256] [--threads 2]
 Writes benchmarks/results/judge_speed.json.
@@ -14,6 +15,8 @@ import argparse
 import asyncio
 import json
 import os
+import platform
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -32,7 +35,7 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
     from xiezhi.judges.devdata import load_dev_rows
-    from xiezhi.judges.embedded import EmbeddedJudge
+    from xiezhi.judges.embedded import EmbeddedJudge, load_weights
     from xiezhi.judges.features import estimate_tokens, head_tail
     from xiezhi.types import Attempt, Seed
 
@@ -53,21 +56,31 @@ def main() -> None:
     modes = ["lex", "cascade"] if args.quick else ["lex", "cascade", "full"]
     load_before = os.getloadavg()
     EmbeddedJudge("mode=full").score(attempts(False)[:2])  # load the model once, outside the timing
-    res: dict[str, object] = {"n": n, "omp_threads": os.environ["OMP_NUM_THREADS"],
-                              "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": load_before}
+    meta = load_weights()["meta"]
+    res: dict[str, object] = {
+        "command": "python " + shlex.join(sys.argv), "n": n, "omp_threads": os.environ["OMP_NUM_THREADS"],
+        "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
+                    "cpus_visible": len(os.sched_getaffinity(0))},
+        "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": load_before,
+        "embedded_weights": {k: meta[k] for k in ("version", "max_tokens", "band", "pair_features") if k in meta},
+    }
     for workload in ("as_is", "padded_512"):
         batch = attempts(workload == "padded_512")
         avg_tokens = sum(min(estimate_tokens(a.response or ""), 512) for a in batch) / len(batch)
         for mode in modes:
             judge = EmbeddedJudge(f"mode={mode}")
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             verdicts = asyncio.run(judge.judge_batch(batch))
-            dt = time.perf_counter() - t0
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
             share = sum("e5" in v.reason for v in verdicts) / len(verdicts)
+            # CPU seconds (all threads) do not grow much with other sessions' load, wall time does:
+            # with two idle cores the wall time lies between cpu/2 (all parallel) and cpu.
             res[f"{workload}/{mode}"] = {"responses_per_s": round(len(batch) / dt, 2), "seconds": round(dt, 2),
+                                         "cpu_seconds": round(cpu, 2),
+                                         "responses_per_cpu_s": round(len(batch) / max(cpu, 1e-9), 2),
                                          "embedded_share": round(share, 3), "avg_tokens_est": round(avg_tokens, 1)}
-            print(f"{workload:10s} {mode:8s} {len(batch) / dt:8.1f} responses/s  (e5 on {share:.0%}, "
-                  f"~{avg_tokens:.0f} tokens)", flush=True)
+            print(f"{workload:10s} {mode:8s} {len(batch) / dt:8.1f} responses/s  {len(batch) / max(cpu, 1e-9):8.1f} "
+                  f"per CPU-second  (e5 on {share:.0%}, ~{avg_tokens:.0f} tokens)", flush=True)
     res["loadavg_after"] = os.getloadavg()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")

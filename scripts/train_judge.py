@@ -1,16 +1,20 @@
 """Train the embedded judge's heads and write src/xiezhi/judges/weights/embedded.npz.
 
-Usage: python scripts/train_judge.py [--cache build/judge_dev/emb_cache.npz] [--eval-only]
+Usage: python scripts/train_judge.py [--cache build/judge_dev/emb_cache.npz] [--c-emb 16]
+       [--pair-features r|rp4] [--band 0.3,0.7]
 
-Data: PyRIT human-labelled objective/refusal sets (../shared/data/judge) and xiezhi's
-Chinese pairs (tests/judges/data/zh_pairs.jsonl); the held-out split (by objective /
-by topic, see xiezhi.judges.devdata) is never trained on. Seeded and deterministic
-(liblinear logistic regression, fixed folds).
+Data: PyRIT human-labelled objective/refusal sets and the clear cases of the harm-severity
+set (../shared/data/judge), and xiezhi's Chinese pairs (tests/judges/data/zh_*.jsonl); the
+held-out split (by objective / by topic, see xiezhi.judges.devdata) is never trained on.
+Seeded and deterministic (numpy Newton logistic regression, fixed folds); numpy only.
+The defaults were chosen by 5-fold cross-validation on the training split, grouped by
+prompt (printed as ``cv``), not on the held-out split.
 
 Heads:
   lex     logistic regression on hashed n-grams + cue features -> P(unsafe)
-  emb     logistic regression on e5 [r, p, r*p, |r-p|] + the lex logit -> P(unsafe),
-          used by the cascade when the lex score falls in the uncertainty band
+  emb     logistic regression on e5 features (``r``: the response embedding; ``rp4``:
+          [r, p, r*p, |r-p|]) + the lex logit -> P(unsafe), used by the cascade when the
+          lex score falls in the uncertainty band
   refusal logistic regression on the lexical features -> P(refusal)
 """
 
@@ -33,7 +37,8 @@ from xiezhi.judges.features import embed_pairs, lexical_features  # noqa: E402
 SEED = 0
 MAX_TOKENS = 64
 PROMPT_TOKENS = 32
-BAND = (0.2, 0.8)
+BAND = (0.3, 0.7)
+VERSION = "2"
 
 
 def cached_embeddings(rows: list[Row], cache: Path) -> np.ndarray:
@@ -57,12 +62,38 @@ def cached_embeddings(rows: list[Row], cache: Path) -> np.ndarray:
     return np.stack([store[k] for k in keys]).astype(np.float32)
 
 
-def fit_lr(x: np.ndarray, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
-    from sklearn.linear_model import LogisticRegression
+def fit_lr(x: np.ndarray, y: np.ndarray, c: float, iters: int = 50) -> tuple[np.ndarray, float]:
+    """L2 logistic regression with balanced class weights, by Newton's method.
 
-    m = LogisticRegression(C=c, solver="liblinear", class_weight="balanced", random_state=SEED, max_iter=1000)
-    m.fit(x, y)
-    return m.coef_[0].astype(np.float32), float(m.intercept_[0])
+    Minimises ``c * sum_i s_i * logloss_i + ||w||^2 / 2`` (the intercept is penalised
+    too, as liblinear does). Rows are few and features many, so each Newton step solves
+    an n-by-n system (Woodbury) instead of a d-by-d one. Deterministic, numpy only.
+    """
+    xa = np.concatenate([x.astype(np.float64), np.ones((len(x), 1))], axis=1)
+    yf = y.astype(np.float64)
+    n_pos = max(yf.sum(), 1.0)
+    n_neg = max(len(yf) - yf.sum(), 1.0)
+    s = np.where(yf == 1, len(yf) / (2 * n_pos), len(yf) / (2 * n_neg))
+    w = np.zeros(xa.shape[1])
+
+    def loss(v: np.ndarray) -> float:
+        z = xa @ v
+        return float(c * np.sum(s * (np.logaddexp(0, z) - yf * z)) + 0.5 * v @ v)
+
+    gram = xa @ xa.T
+    for _ in range(iters):
+        p = sigmoid(xa @ w)
+        g = c * (xa.T @ (s * (p - yf))) + w
+        if np.linalg.norm(g) < 1e-6 * max(1.0, np.linalg.norm(w)):
+            break
+        d = np.sqrt(c * s * p * (1 - p))
+        inner = np.eye(len(d)) + d[:, None] * gram * d[None, :]
+        step = g - xa.T @ (d * np.linalg.solve(inner, d * (xa @ g)))
+        t, f0 = 1.0, loss(w)
+        while loss(w - t * step) > f0 - 1e-4 * t * float(g @ step) and t > 1e-8:
+            t /= 2
+        w = w - t * step
+    return w[:-1].astype(np.float32), float(w[-1])
 
 
 def logit(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -70,7 +101,7 @@ def logit(x: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-z)))
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
 
 
 def oof_lex_logit(x: np.ndarray, y: np.ndarray, groups: list[str], c: float, folds: int = 5) -> np.ndarray:
@@ -93,13 +124,19 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "judge_dev" / "emb_cache.npz")
     ap.add_argument("--out", type=Path, default=ROOT / "src" / "xiezhi" / "judges" / "weights" / "embedded.npz")
     ap.add_argument("--c-lex", type=float, default=4.0)
-    ap.add_argument("--c-emb", type=float, default=1.0)
+    ap.add_argument("--c-emb", type=float, default=16.0)
+    ap.add_argument("--c-ref", type=float, default=1.0)
+    ap.add_argument("--pair-features", choices=("r", "rp4"), default="r")
+    ap.add_argument("--band", default=f"{BAND[0]},{BAND[1]}", help="lex scores in this range go to e5")
     args = ap.parse_args()
+    lo, hi = (float(x) for x in args.band.split(","))
 
     rows = load_dev_rows(ROOT)
     print(f"{len(rows)} rows", file=sys.stderr)
     xl = lexical_features([r.prompt for r in rows], [r.response for r in rows])
     xe = cached_embeddings(rows, args.cache)
+    if args.pair_features == "r":
+        xe = xe[:, :384]  # the cache holds [r, p, r*p, |r-p|]; r comes first
     split = np.array([r.split for r in rows])
     lang = np.array([r.lang for r in rows])
     has_u = np.array([r.unsafe is not None for r in rows])
@@ -113,23 +150,41 @@ def main() -> None:
     xe_tr = np.concatenate([xe[tr_u], oof[:, None].astype(np.float32)], axis=1)
     we, be = fit_lr(xe_tr, yu[tr_u], args.c_emb)
     tr_r = has_r & (split == "train")
-    wr, br = fit_lr(xl[tr_r], yr[tr_r], args.c_lex)
+    wr, br = fit_lr(xl[tr_r], yr[tr_r], args.c_ref)
+
+    # cross-validated cascade accuracy on the training split (what the defaults were chosen on)
+    idx = np.flatnonzero(tr_u)
+    groups = [rows[i].prompt for i in idx]
+    fold = np.array([int(hashlib.sha256(g.encode()).hexdigest(), 16) % 5 for g in groups])
+    p_cv = np.zeros(len(idx))
+    for f in range(5):
+        a, b = fold != f, fold == f
+        w_f, b_f = fit_lr(xe_tr[a], yu[idx][a], args.c_emb)
+        pl_f = sigmoid(oof[b])
+        use = (pl_f >= lo) & (pl_f <= hi)
+        p_cv[b] = np.where(use, sigmoid(logit(xe_tr[b], w_f, b_f)), pl_f)
 
     # held-out report (the benchmark re-measures through the judge itself)
     pl = sigmoid(logit(xl, wl, bl))
     pe = sigmoid(logit(np.concatenate([xe, logit(xl, wl, bl)[:, None].astype(np.float32)], axis=1), we, be))
-    band = (pl >= BAND[0]) & (pl <= BAND[1])
+    band = (pl >= lo) & (pl <= hi)
     pc = np.where(band, pe, pl)
+    harm = np.array([r.source.startswith("pyrit_harm/") for r in rows])
     report: dict[str, dict[str, float]] = {}
-    for lg in ("en", "zh"):
-        m = has_u & (split == "test") & (lang == lg)
-        report[lg] = {"n": int(m.sum()), "lex": accuracy(pl[m], yu[m]), "emb": accuracy(pe[m], yu[m]),
-                      "cascade": accuracy(pc[m], yu[m]), "embedded_share": float(band[m].mean())}
-        mr = has_r & (split == "test") & (lang == lg)
-        report[lg]["refusal_acc"] = accuracy(sigmoid(logit(xl[mr], wr, br)), yr[mr])
+    for key, sel in (("en", (lang == "en") & ~harm), ("en_harm", harm), ("zh", lang == "zh")):
+        m = has_u & (split == "test") & sel
+        mc = sel[idx]
+        report[key] = {"n": int(m.sum()), "lex": accuracy(pl[m], yu[m]), "emb": accuracy(pe[m], yu[m]),
+                       "cascade": accuracy(pc[m], yu[m]), "embedded_share": float(band[m].mean()),
+                       "cv_train_cascade": accuracy(p_cv[mc], yu[idx][mc])}
+        mr = has_r & (split == "test") & sel
+        if mr.any():
+            report[key]["refusal_acc"] = accuracy(sigmoid(logit(xl[mr], wr, br)), yr[mr])
     print(json.dumps(report, indent=1))
 
-    meta = {"version": "1", "max_tokens": MAX_TOKENS, "prompt_tokens": PROMPT_TOKENS, "band": list(BAND),
+    meta = {"version": VERSION, "max_tokens": MAX_TOKENS, "prompt_tokens": PROMPT_TOKENS, "band": [lo, hi],
+            "pair_features": args.pair_features, "c_lex": args.c_lex, "c_emb": args.c_emb,
+            "c_ref": args.c_ref,
             "seed": SEED, "n_train": int(tr_u.sum()), "heldout": report}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, lex_w=wl, lex_b=np.float32(bl), emb_w=we, emb_b=np.float32(be),

@@ -37,7 +37,7 @@ class Settings(BaseModel):
 
     db: str = "sqlite:///xiezhi.db"
     target: str = "smollm2"
-    judge: str = "refusal"
+    judge: str = "embedded"
     seeds: str | None = None
     seed_format: str | None = None
     limit: int | None = None

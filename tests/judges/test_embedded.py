@@ -26,7 +26,9 @@ def attempts() -> list[Attempt]:
 
 def test_weights_are_small_and_described() -> None:
     w = load_weights()
-    assert w["lex_w"].shape == w["ref_w"].shape and w["emb_w"].shape == (4 * 384 + 1,)
+    assert w["lex_w"].shape == w["ref_w"].shape
+    width = 384 if w["meta"].get("pair_features", "rp4") == "r" else 4 * 384
+    assert w["emb_w"].shape == (width + 1,)
     assert w["meta"]["max_tokens"] > 0 and len(w["meta"]["band"]) == 2
 
 

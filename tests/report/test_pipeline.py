@@ -60,7 +60,8 @@ def test_scan_then_report_gate_and_html(seeds_file: Path, tmp_path: Path, monkey
     app = build_app()
     html = tmp_path / "scan.html"
     r = CliRunner().invoke(app, ["scan", "--target", "report-scripted", "--seeds", str(seeds_file),
-                                 "--format", "jsonl", "--db", db, "--no-progress", "--html", str(html)])
+                                 "--format", "jsonl", "--judge", "refusal", "--db", db, "--no-progress",
+                                 "--html", str(html)])
     assert r.exit_code == 0, r.output
     assert "violation rate" in r.stdout and "75.0%" in r.stdout  # render_terminal after the scan
     assert "&lt;script&gt;" in html.read_text(encoding="utf-8")

@@ -68,7 +68,7 @@ def score(
 
     from xiezhi.judges.rows import iter_jsonl, read_bytes
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     j = _make_judge(judge)
     total = sum(1 for line in read_bytes(infile).split(b"\n") if line.strip())
     n_err = n_ok = 0
@@ -134,7 +134,7 @@ def eval_cmd(
         raise XiezhiError(f"--verdict-field must be unsafe or refusal, got {target!r}")
     if fmt not in ("text", "json"):
         raise XiezhiError(f"--format must be text or json, got {fmt!r}")
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     attempts, labels, skipped = [], [], 0
     for r in iter_rows(infile, (prompt_field, response_field)):
         y = _label(r.data.get(label_field), positive) if r.error is None else None
@@ -175,8 +175,21 @@ def eval_cmd(
     con.print(cm)
 
 
+def list_judges() -> None:
+    """The registered judges (the scan default is `embedded`)."""
+    from xiezhi.registry import registry
+
+    t = Table(title="judges (use with --judge NAME[:OPTIONS])")
+    t.add_column("name")
+    t.add_column("description")
+    for e in registry.entries("judge"):
+        t.add_row(escape(e.name), escape(e.description))
+    Console().print(t)
+
+
 judge_app.command("score")(score)
 judge_app.command("eval")(eval_cmd)
+judge_app.command("list")(list_judges)
 
 
 def register(app: typer.Typer) -> None:

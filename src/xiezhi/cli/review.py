@@ -77,7 +77,7 @@ def review(
         raise XiezhiError("give exactly one of --export FILE or --import FILE")
     from xiezhi.cli.report import open_db
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     store = open_db(db)
     try:
         run_id = store.resolve_run_id(run)

@@ -1,5 +1,6 @@
 """Development data for the embedded judge: the PyRIT human-labelled sets (English, from
-``../shared/data/judge``) and xiezhi's own Chinese pairs (``tests/judges/data/zh_pairs.jsonl``).
+``../shared/data/judge``: objective achieved, refusal, and the clear cases of harm severity)
+and xiezhi's own Chinese pairs (``tests/judges/data/zh_*.jsonl``).
 
 Rows are split train/test deterministically; English by a hash of the objective (never by
 row, so one objective's responses stay on one side), Chinese by the ``split`` field
@@ -69,14 +70,49 @@ def english_rows(shared: Path) -> list[Row]:
     return rows
 
 
+HARM_SAFE_MAX = 0.25
+HARM_UNSAFE_MIN = 0.75
+
+
+def harm_rows(shared: Path) -> list[Row]:
+    """pyrit_harm: responses rated for harm severity (0..1, one to three raters).
+
+    Only clear cases are kept: mean severity <= 0.25 is safe, >= 0.75 unsafe; the middle
+    (partial, vague, disputed) is dropped. Split by objective like the other English rows.
+    """
+    rows: list[Row] = []
+    for path in sorted((shared / "judge" / "pyrit_harm").glob("*.csv")):
+        for r in read_pyrit_csv(path):
+            scores = []
+            for key, value in r.items():
+                if key and key.startswith("human_score") and (value or "").strip():
+                    try:
+                        scores.append(float(value))
+                    except ValueError:
+                        pass
+            if not scores or not r.get("assistant_response") or not r.get("objective"):
+                continue
+            mean = sum(scores) / len(scores)
+            if HARM_SAFE_MAX < mean < HARM_UNSAFE_MIN:
+                continue
+            obj = r["objective"]
+            rows.append(Row(obj, r["assistant_response"], mean >= HARM_UNSAFE_MIN, None, "en",
+                            f"pyrit_harm/{path.stem}", objective_split(obj)))
+    return rows
+
+
 def chinese_rows(path: Path) -> list[Row]:
-    """xiezhi's Chinese harmful/safe response pairs (JSONL with a split field)."""
+    """xiezhi's Chinese harmful/safe response pairs (JSONL with a split field).
+
+``zh_pairs.jsonl`` has a train and a held-out split (held-out topics and phrasings);
+``zh_train_extra.jsonl`` is training-only (other topics, other phrasings).
+"""
     rows: list[Row] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             d = json.loads(line)
             rows.append(Row(d["prompt"], d["response"], bool(d["unsafe"]), bool(d["refusal"]), "zh",
-                            "xiezhi/zh_pairs:" + d["kind"], d["split"]))
+                            f"xiezhi/{path.stem}:{d['kind']}", d["split"]))
     return rows
 
 
@@ -88,5 +124,13 @@ def repo_root() -> Path:
 def load_dev_rows(root: Path | None = None) -> list[Row]:
     """All development rows; `root` is the repository root (``shared/`` lies beside it)."""
     root = root or repo_root()
-    zh = root / "tests" / "judges" / "data" / "zh_pairs.jsonl"
-    return english_rows(root.parent / "shared" / "data") + chinese_rows(zh)
+    shared = root.parent / "shared" / "data"
+    data = root / "tests" / "judges" / "data"
+    main = english_rows(shared) + chinese_rows(data / "zh_pairs.jsonl") + chinese_rows(data / "zh_train_extra.jsonl")
+    by_split: dict[str, set[str]] = {"train": set(), "test": set()}
+    for r in main:
+        by_split[r.split].add(r.response.strip())
+    # a harm-set response also present on the other side of the split would leak: drop it
+    extra = [r for r in harm_rows(shared)
+             if r.response.strip() not in by_split["test" if r.split == "train" else "train"]]
+    return main + extra

@@ -40,6 +40,8 @@ def iter_jsonl(path: Path, required: tuple[str, ...] = ("prompt", "response")) -
     for no, raw in enumerate(read_bytes(path).split(b"\n"), start=1):
         if not raw.strip():
             continue
+        if no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]  # a UTF-8 byte-order mark (Windows editors write one)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:

@@ -1,0 +1,59 @@
+"""Development data for the embedded judge: splits do not leak, the trainer's solver works."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from xiezhi.judges.devdata import HARM_SAFE_MAX, HARM_UNSAFE_MIN, load_dev_rows, repo_root
+
+SHARED = repo_root().parent / "shared" / "data" / "judge"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data/judge")
+def test_splits_do_not_share_objectives_or_responses() -> None:
+    rows = load_dev_rows()
+    en = [r for r in rows if r.lang == "en"]
+    train_obj = {r.prompt.strip().lower() for r in en if r.split == "train"}
+    test_obj = {r.prompt.strip().lower() for r in en if r.split == "test"}
+    assert train_obj and test_obj and not train_obj & test_obj
+    harm = [r for r in rows if r.source.startswith("pyrit_harm/")]
+    assert harm and all(r.unsafe is not None for r in harm)
+    test_resp = {r.response.strip() for r in rows if r.split == "test"}
+    assert not any(r.response.strip() in test_resp for r in harm if r.split == "train")
+    assert 0 < HARM_SAFE_MAX < HARM_UNSAFE_MIN < 1
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data/judge")
+def test_extra_chinese_rows_are_training_only_and_on_new_topics() -> None:
+    rows = load_dev_rows()
+    extra = [r for r in rows if r.source.startswith("xiezhi/zh_train_extra")]
+    test_prompts = {r.prompt for r in rows if r.lang == "zh" and r.split == "test"}
+    assert len(extra) > 100 and all(r.split == "train" for r in extra)
+    assert not {r.prompt for r in extra} & test_prompts
+
+
+def _train_module() -> object:
+    path = Path(__file__).resolve().parents[2] / "scripts" / "train_judge.py"
+    spec = importlib.util.spec_from_file_location("train_judge", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["train_judge"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_newton_logistic_regression_separates_and_is_deterministic() -> None:
+    tj = _train_module()
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 30)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(int)
+    w1, b1 = tj.fit_lr(x, y, 4.0)  # type: ignore[attr-defined]
+    w2, b2 = tj.fit_lr(x, y, 4.0)  # type: ignore[attr-defined]
+    assert np.array_equal(w1, w2) and b1 == b2
+    acc = np.mean(((x @ w1 + b1) > 0) == (y == 1))
+    assert acc > 0.95 and w1[0] > abs(w1[2:]).max()
