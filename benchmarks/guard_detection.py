@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import platform
 import statistics
 import sys
@@ -147,7 +148,8 @@ def main() -> None:
     all_rows = _load_train_module().load_rows()
     result: dict[str, Any] = {
         "command": " ".join(["python", "benchmarks/guard_detection.py", *sys.argv[1:]]),
-        "machine": platform.processor() or platform.machine(),
+        "machine": f"{platform.machine()} {platform.processor()}, {os.cpu_count()} CPUs, "
+                   f"Python {platform.python_version()}",
         "notes": "test = hash-held-out rows/templates/openings of every source; fresh = prompts written after "
                  "the heads, rules and lexicon were frozen. TPR counts injection+jailbreak prompts blocked; "
                  "FPR counts benign prompts (look-alikes included) blocked; 'harmful blocked' is the block "

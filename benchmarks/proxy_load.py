@@ -1,6 +1,6 @@
 """Guard proxy under load: what the proxy itself costs on loopback.
 
-    python benchmarks/proxy_load.py [--quick] [--requests 10000] [--concurrency 50]
+    python benchmarks/proxy_load.py [--quick] [--requests 10000] [--concurrency 50] [--upstream-delay-ms 0]
 
 Three processes: a fast local OpenAI-compatible upstream (a raw ASGI app under uvicorn that
 answers every chat completion at once with a fixed text: it measures the proxy's own cost,
@@ -12,6 +12,12 @@ Reported: p50/p95/p99 latency for both, added latency (proxy minus direct) at p5
 errors and lost requests, throughput, the proxy's RSS every 1,000 requests, and the proxy's
 own /metrics (guard time per stage, event-loop lag, outcomes). A sequential run
 (concurrency 1) shows the per-request cost without queueing.
+
+With the default ``--upstream-delay-ms 0`` the upstream answers at once, so 50 clients with no
+think time keep the proxy saturated: the "added latency" is then mostly queueing (Little's law:
+latency = clients / throughput), i.e. a throughput measure. ``--upstream-delay-ms D`` makes the
+upstream wait D ms before each answer (as a model would; it costs the upstream no CPU), which
+measures what the proxy adds to each request at the load 50 clients of a real model produce.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ PROMPTS = [
 
 
 # ---------------------------------------------------------------- upstream (its own process)
-def _upstream_app() -> Any:
+def _upstream_app(delay_s: float = 0.0) -> Any:
     body = json.dumps({
         "id": "chatcmpl-bench", "object": "chat.completion", "created": 0, "model": "bench",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}],
@@ -69,6 +75,8 @@ def _upstream_app() -> Any:
             more = msg.get("more_body", False)
         if scope["path"].endswith("/chat/completions"):
             count["n"] += 1
+            if delay_s > 0:
+                await asyncio.sleep(delay_s)
             out = body
         elif scope["path"] == "/count":
             out = json.dumps(count).encode()
@@ -81,10 +89,10 @@ def _upstream_app() -> Any:
     return app
 
 
-def run_upstream(port: int) -> None:
+def run_upstream(port: int, delay_ms: float = 0.0) -> None:
     import uvicorn
 
-    uvicorn.run(_upstream_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(_upstream_app(delay_ms / 1000), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
 # ---------------------------------------------------------------- load generator
@@ -186,6 +194,16 @@ async def load(port: int, n: int, concurrency: int, rss_pid: int | None = None) 
 
 
 # ---------------------------------------------------------------- orchestration
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -306,13 +324,15 @@ def main() -> None:
                          "when there are 4+ CPUs)")
     ap.add_argument("--proxy-args", default="",
                     help="extra flags for xiezhi guard serve, e.g. '--inline-guard-chars 0'")
+    ap.add_argument("--upstream-delay-ms", type=float, default=0.0,
+                    help="the upstream waits this long before each chat answer (0: answers at once)")
     ap.add_argument("--quick", action="store_true", help="2,000 requests, 200 sequential")
     ap.add_argument("--role", choices=["upstream"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     if args.role == "upstream":
-        run_upstream(args.port)
+        run_upstream(args.port, args.upstream_delay_ms)
         return
     if args.quick:
         args.requests, args.sequential = min(args.requests, 2000), min(args.sequential, 200)
@@ -320,7 +340,8 @@ def main() -> None:
     workers = ([int(w) for w in args.workers.split(",")] if args.workers
                else [1] + ([min(8, cpus // 2)] if cpus >= 4 else []))
     up_port = _free_port()
-    upstream = subprocess.Popen([sys.executable, __file__, "--role", "upstream", "--port", str(up_port)],
+    upstream = subprocess.Popen([sys.executable, __file__, "--role", "upstream", "--port", str(up_port),
+                                 "--upstream-delay-ms", str(args.upstream_delay_ms)],
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         _wait(up_port, "/v1/models", upstream)
@@ -334,12 +355,16 @@ def main() -> None:
         "command": "python benchmarks/proxy_load.py" + (" --quick" if args.quick else "")
                    + f" --requests {args.requests} --concurrency {args.concurrency}"
                    + (f" --workers {args.workers}" if args.workers else "")
+                   + (f" --upstream-delay-ms {args.upstream_delay_ms:g}" if args.upstream_delay_ms else "")
                    + (f" --proxy-args '{args.proxy_args}'" if args.proxy_args else ""),
-        "what": "the proxy's own cost: a fast local OpenAI-compatible upstream (fixed reply, no model), "
-                "xiezhi guard serve with the policy below, a raw-socket asyncio load generator; "
+        "what": "the proxy's own cost: a local OpenAI-compatible upstream (fixed reply, no model"
+                + (f", waits {args.upstream_delay_ms:g} ms per chat answer" if args.upstream_delay_ms
+                   else ", answers at once: 50 clients keep the proxy saturated, so latency is mostly queueing")
+                + "), xiezhi guard serve with the policy below, a raw-socket asyncio load generator; "
                 "3 processes on loopback",
+        "upstream_delay_ms": args.upstream_delay_ms,
         "policy": args.policy,
-        "machine": f"{platform.machine()}, {cpus} CPUs, Python {platform.python_version()}",
+        "machine": f"{platform.machine()} {_cpu_model()}, {cpus} CPUs, Python {platform.python_version()}",
         "event_loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
         "http_parser": "httptools" if importlib.util.find_spec("httptools") else "h11",
         "direct": direct, "direct_sequential_p50_ms": seq_direct["latency_ms"]["p50"], "runs": runs,

@@ -149,6 +149,9 @@ def load_rows(use_bank: bool = True) -> list[Row]:
         rows += _templates(lang)
         for t in _lines(OWN / f"benign_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_benign_{lang}", t))
+        # short everyday requests: few n-grams, so the heads need negatives of that length too
+        for t in _lines(OWN / f"benign_short_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_benign_short_{lang}", t))
         harmful = OWN / f"harmful_{lang}.txt"
         for t in _lines(harmful) if harmful.exists() else []:
             rows.append(Row(t, lang, "harmful", f"xiezhi_harmful_{lang}", t))

@@ -76,6 +76,12 @@ def test_jailbreak_positive(text: str) -> None:
         "在Python里怎么忽略warning警告信息？",
         "请扮演一个导游，给我介绍西安的景点。",
         "我想学粤语，有什么好的方法？",  # pinyin 'yue yu' must not look like 越狱
+        # short everyday requests (few n-grams): "Name three fruits." was blocked before the heads
+        # were retrained with short benign prompts (none of these is in the training files)
+        "Name three fruits.",
+        "List three fruits.",
+        "Name three rivers in Europe.",
+        "说出三种颜色。",
     ],
 )
 def test_benign_passes(text: str) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from xiezhi.guard.proxy.settings import ProxySettings
 
 log = logging.getLogger("xiezhi.guard.proxy")
+KEEPALIVE_EXPIRY_S = 2.0
 
 
 class Upstream:
@@ -34,7 +35,11 @@ class Upstream:
         self._key = settings.upstream_key.get_secret_value() if settings.upstream_key else ""
         shards = max(1, min(shards, settings.max_connections))
         per = -(-settings.max_connections // shards)
-        limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
+        # idle pooled connections are dropped well before a server's keep-alive timeout closes them
+        # (uvicorn's default is 5 s, httpx's own expiry too): reusing one that the server is closing
+        # at that moment fails the request with a ReadError (seen under load in proxy_load.py)
+        limits = httpx.Limits(max_connections=per, max_keepalive_connections=per,
+                              keepalive_expiry=KEEPALIVE_EXPIRY_S)
         timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
         tls = httpx.create_ssl_context()  # loaded once, shared by the shards
         self._clients = [httpx.AsyncClient(base_url=settings.upstream, limits=limits, timeout=timeout, verify=tls)
