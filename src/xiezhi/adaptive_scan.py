@@ -109,7 +109,43 @@ async def run_adaptive_scan(
             f"resume with: xiezhi scan --adaptive --resume {run_id} --db {settings.db}"
         )
     cfg = dict(store.get_run(run_id).config)
-    cfg["adaptive_report"] = planner.report()
+    report = planner.report()
+    cfg["adaptive_report"] = report
     store.update_run(run_id, n_planned=store.count_attempts(run_id), config=cfg)
     store.finish_run(run_id)
+    print_adaptive_report(report, settings.target, console)
     return store.get_run(run_id)
+
+
+def breaking_chains(report: dict[str, Any]) -> list[tuple[str, int]]:
+    """The first breaking chains of the report's seeds, most frequent first."""
+    counts: dict[str, int] = {}
+    for info in report.get("per_seed", {}).values():
+        chain = info.get("first_breaking_chain")
+        if chain:
+            key = " → ".join(chain)
+            counts[key] = counts.get(key, 0) + 1
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def print_adaptive_report(report: dict[str, Any], target: str, console: Console) -> None:
+    """Which transformations break `target`: per-mutator success rates and the breaking chains."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    reached = "reached" if report["reached"] else "not reached"
+    console.print(f"adaptive 自适应: violation rate {report['violation_rate']:.1%} "
+                  f"({report['broken']}/{report['seeds']} seeds broken) — target {report['target_rate']:.0%} "
+                  f"{reached}; {report['attempts']} attempts, budget {report['budget_per_seed']}/seed, "
+                  f"{report['dropped_low_similarity']} candidate(s) dropped for low intent similarity")
+    table = Table(title=f"which transformations break {escape(target)} · 哪些变换攻破了目标")
+    for col in ("transformation", "attempts", "broke", "rate"):
+        table.add_column(col, justify="left" if col == "transformation" else "right")
+    for name, m in report["mutators"].items():
+        table.add_row(escape(name), str(m["attempts"]), str(m["successes"]), f"{m['rate']:.0%}")
+    if report["mutators"]:
+        console.print(table)
+    chains = breaking_chains(report)
+    if chains:
+        console.print("first breaking chain per seed 首个攻破链: " + "; ".join(
+            f"{escape(c)} ×{k}" for c, k in chains))

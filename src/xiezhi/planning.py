@@ -62,8 +62,11 @@ def interleave(seeds: Sequence[Seed], rng_seed: int) -> list[Seed]:
 
 
 def _variants(seed: Seed, tier: Tier, seed_value: int) -> list[Mutation]:
-    if tier == "entry":
-        return [Mutation(text=seed.text, chain=[], tier="entry")]
+    if tier == "entry":  # the seed as written: complexity measured, similarity 1 by definition
+        from xiezhi.complexity import complexity
+
+        return [Mutation(text=seed.text, chain=[], tier="entry", complexity=complexity(seed.text, seed.lang),
+                         similarity=1.0)]
     try:
         tiers_mod = importlib.import_module("xiezhi.strategies.tiers")
     except ModuleNotFoundError:

@@ -69,3 +69,21 @@ def test_observe_counts_unsafe_per_mutator() -> None:
     assert p.next_batch() == []
     p.observe(seed.id, Mutation(text="x", chain=["base64"], tier="advanced"), False)
     assert p.report()["mutators"]["base64"]["rate"] == 0.0
+
+
+def test_report_is_printed_with_the_breaking_transformations() -> None:
+    from rich.console import Console
+
+    from xiezhi.adaptive_scan import breaking_chains, print_adaptive_report
+
+    p = AdaptivePlanner(SEEDS, 0.5, 10, 1, measure_similarity=False)
+    drive(p, lambda s, m: "role-play" in m.chain)
+    r = p.report()
+    chains = breaking_chains(r)
+    assert chains and all("role-play" in c for c, _ in chains)
+    assert sum(k for _, k in chains) == r["broken"]
+    console = Console(record=True, width=200)
+    print_adaptive_report(r, "smollm2", console)
+    out = console.export_text()
+    assert "which transformations break smollm2" in out and "role-play" in out
+    assert f"{r['broken']}/{r['seeds']} seeds broken" in out and "reached" in out

@@ -65,6 +65,11 @@ def mutate_cmd(
     mutators: Annotated[str | None, typer.Option(help="apply exactly this chain, e.g. passivize,role-play")] = None,
     n: Annotated[int, typer.Option(help="variants per row")] = 1,
     similarity: Annotated[bool, typer.Option(help="measure intent similarity (e5) and drop low ones")] = True,
+    llm: Annotated[str | None, typer.Option(
+        help="LLM-assisted mode: a target (e.g. openai:MODEL@URL) rewrites each row first by a rule-based "
+             "mutator's description; --mutators then applies after it")] = None,
+    llm_rule: Annotated[str, typer.Option(help="LLM-assisted mode: the rule to ask for (a linguistic mutator "
+                                                "name) or 'any' (drawn per row from --seed)")] = "any",
 ) -> None:
     """Rewrite prompts into harder surface forms (JADE-style tiers) — 语言学变异与越狱策略."""
     from xiezhi.strategies.chains import mutator
@@ -84,6 +89,11 @@ def mutate_cmd(
     for w in warn:
         err.print(f"[yellow]warning:[/] {escape(w)}")
     engine = TierEngine(measure_similarity=similarity)
+    if llm is not None:
+        llm_out = llm_rows(rows, llm, llm_rule, chain or [], seed, engine)
+        write_rows(out_path, llm_out)
+        report(llm_out, rows, out_path, engine, warn)
+        return
     out_rows: list[dict[str, Any]] = []
     from rich.progress import Progress
 
@@ -96,12 +106,21 @@ def mutate_cmd(
                 out_rows.append({**row, "mutated": m.text, "chain": m.chain, "tier": m.tier,
                                  "complexity": m.complexity, "similarity": m.similarity})
             bar.advance(task)
+    write_rows(out_path, out_rows)
+    report(out_rows, rows, out_path, engine, warn)
+
+
+def write_rows(out_path: Path, out_rows: list[dict[str, Any]]) -> None:
     try:
         with out_path.open("w", encoding="utf-8") as f:
             for r in out_rows:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
     except OSError as e:
         raise XiezhiError(f"cannot write {out_path}: {e.strerror or e}") from None
+
+
+def report(out_rows: list[dict[str, Any]], rows: list[tuple[int, dict[str, Any]]], out_path: Path,
+           engine: Any, warn: list[str]) -> None:
     comps = [r["complexity"] for r in out_rows if r["complexity"] is not None]
     sims = [r["similarity"] for r in out_rows if r["similarity"] is not None]
     summary = (f"{len(out_rows)} variant(s) from {len(rows)} row(s) -> {out_path}; "
@@ -111,6 +130,45 @@ def mutate_cmd(
     dropped = engine.stats.get("dropped", 0)
     summary += f"; dropped {dropped} low-similarity candidate(s); skipped {len(warn)} bad row(s)"
     Console().print(escape(summary))
+
+
+def llm_rows(rows: list[tuple[int, dict[str, Any]]], target: str, rule: str, chain: list[str], seed: int,
+             engine: Any) -> list[dict[str, Any]]:
+    """LLM-assisted mode: the target rewrites each row (one event loop, greedy decoding), then
+    `chain` applies; intent similarity is measured against the row as written and a variant
+    below the threshold is dropped and counted like any other."""
+    import asyncio
+
+    from xiezhi.complexity import complexity
+    from xiezhi.mutators.llm_rewrite import LlmRewrite
+    from xiezhi.strategies.chains import apply_chain
+    from xiezhi.strategies.tiers import rng_for
+    from xiezhi.types import stable_id
+
+    rewriter = LlmRewrite(target=target, rule=rule)
+
+    async def rewrite_all() -> list[str]:
+        try:
+            return [await rewriter.amutate(row["text"], row["lang"],
+                                           rng_for(seed, row.get("id") or stable_id(row["text"], row["lang"]), "llm"))
+                    for _, row in rows]
+        finally:
+            await rewriter.aclose()
+
+    rewritten = asyncio.run(rewrite_all())
+    out: list[dict[str, Any]] = []
+    for (_, row), text in zip(rows, rewritten, strict=True):
+        rid = row.get("id") or stable_id(row["text"], row["lang"])
+        applied = apply_chain(text, row["lang"], chain, rng_for(seed, rid, "+".join(chain)))
+        sim = engine.similarity(row["text"], applied.payload)  # the LLM's rewrite counts as linguistic
+        engine.stats["candidates"] += 1
+        if sim is not None and sim < engine.threshold_for(row["lang"]):
+            engine.stats["dropped"] += 1
+            continue
+        out.append({**row, "mutated": applied.text, "chain": ["llm-rewrite", *applied.chain], "tier": "advanced"
+                    if not applied.chain else "expert", "complexity": complexity(applied.text, row["lang"]),
+                    "similarity": sim})
+    return out
 
 
 def register(app: typer.Typer) -> None:

@@ -89,7 +89,7 @@ class AdaptivePlanner:
     def _mutation(self, seed: Seed, chain: tuple[str, ...]) -> Mutation | None:
         applied = apply_chain(seed.text, seed.lang, chain, rng_for(self.rng_seed, seed.id, "+".join(chain)))
         sim = self.engine.similarity(seed.text, applied.payload)
-        if sim is not None and sim < self.engine.threshold:
+        if sim is not None and sim < self.engine.threshold_for(seed.lang):
             self.dropped += 1
             return None
         return Mutation(text=applied.text, chain=applied.chain, tier="advanced" if len(chain) == 1 else "expert",

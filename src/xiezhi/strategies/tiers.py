@@ -3,8 +3,10 @@
 ``variants_for(seed, tier, seed_value, n)`` is what the runner calls. Everything is
 deterministic: each candidate chain draws from a ``random.Random`` seeded by
 (seed_value, seed id, tier, variant index, retry). A variant whose intent similarity to
-the seed falls below the recipe's threshold is dropped, counted, and a different chain
-is tried; the counts are in ``TierEngine.stats`` (``drop_stats()`` for the default engine).
+the seed falls below the per-language threshold (``tiers.yaml``: calibrated as the 99th
+percentile of the similarity between unrelated harmful seeds) is dropped, counted, and a
+different chain is tried; the counts are in ``TierEngine.stats`` (``drop_stats()`` for
+the default engine).
 """
 
 from __future__ import annotations
@@ -59,10 +61,15 @@ class TierEngine:
     def __init__(self, measure_similarity: bool = True, threshold: float | None = None,
                  max_retries: int | None = None) -> None:
         cfg = recipes()["similarity"]
-        self.threshold = float(cfg["threshold"] if threshold is None else threshold)
+        self.thresholds = similarity_thresholds() if threshold is None else \
+            dict.fromkeys(("zh", "en"), float(threshold))
         self.max_retries = int(cfg["max_retries"] if max_retries is None else max_retries)
         self.scorer: IntentScorer | None = IntentScorer() if measure_similarity else None
         self.stats: Counter[str] = Counter()
+
+    def threshold_for(self, lang: str) -> float:
+        """The intent-similarity threshold for `lang` (English's for a language not listed)."""
+        return self.thresholds.get(lang, self.thresholds["en"])
 
     def similarity(self, seed_text: str, payload: str) -> float | None:
         if self.scorer is None:
@@ -94,7 +101,7 @@ class TierEngine:
                 applied = self.build(seed.text, seed.lang, tier, rng_for(seed_value, seed.id, tier, i, k), chain)
                 sim = self.similarity(seed.text, applied.payload)
                 self.stats["candidates"] += 1
-                if sim is not None and sim < self.threshold and tries > 1:
+                if sim is not None and sim < self.threshold_for(seed.lang):
                     self.stats["dropped"] += 1
                     self.stats[f"dropped:{tier}"] += 1
                     continue
@@ -105,6 +112,16 @@ class TierEngine:
                 self.stats["exhausted"] += 1
         self.stats["variants"] += len(out)
         return out
+
+
+def similarity_thresholds() -> dict[str, float]:
+    """Per-language intent-similarity thresholds from ``tiers.yaml`` (a bare number: both)."""
+    raw = recipes()["similarity"]["threshold"]
+    if isinstance(raw, dict):
+        out = {str(k): float(v) for k, v in raw.items()}
+        out.setdefault("en", max(out.values()))
+        return out
+    return dict.fromkeys(("zh", "en"), float(raw))
 
 
 @lru_cache(maxsize=1)
