@@ -105,23 +105,17 @@ class Upstream:
             resp = await self.client.post(path, content=payload, headers=self.headers(client_auth))
         except httpx.HTTPError as e:
             raise self.transport_error(e, path) from None
-        if resp.status_code >= 300:
-            raise self.status_error(resp.status_code, resp.content)
-        try:
-            data = resp.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
-            log.warning("upstream %s%s returned a body that is not a JSON object", self.settings.upstream_display,
-                        path)
-            raise APIError(502, "the upstream model server returned invalid JSON", "server_error", "upstream_invalid")
-        return data
+        return self._json_object(resp, path, warn=True)
 
     async def get_json(self, path: str, client_auth: str | None) -> dict[str, Any]:
         try:
             resp = await self.client.get(path, headers=self.headers(client_auth))
         except httpx.HTTPError as e:
             raise self.transport_error(e, path) from None
+        return self._json_object(resp, path, warn=False)
+
+    def _json_object(self, resp: httpx.Response, path: str, *, warn: bool) -> dict[str, Any]:
+        """The upstream's answer as a JSON object; an error status or a non-object body is an APIError."""
         if resp.status_code >= 300:
             raise self.status_error(resp.status_code, resp.content)
         try:
@@ -129,6 +123,9 @@ class Upstream:
         except ValueError:
             data = None
         if not isinstance(data, dict):
+            if warn:
+                log.warning("upstream %s%s returned a body that is not a JSON object",
+                            self.settings.upstream_display, path)
             raise APIError(502, "the upstream model server returned invalid JSON", "server_error", "upstream_invalid")
         return data
 
