@@ -6,15 +6,11 @@ a download.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from xiezhi.registry import register
 from xiezhi.targets.base import TargetError, TargetOptions
-from xiezhi.targets.local import LocalChatModel, LocalTarget, set_threads
-
-_LOCK = threading.Lock()
-_LOADED: dict[Path, LocalChatModel] = {}
+from xiezhi.targets.local import LocalChatModel, LocalTarget, load_once
 
 
 def load_dir(path: Path) -> LocalChatModel:
@@ -23,11 +19,7 @@ def load_dir(path: Path) -> LocalChatModel:
         raise TargetError(f"hf:{path}: not a directory (hf:PATH needs a local transformers model directory)")
     if not (path / "config.json").is_file():
         raise TargetError(f"hf:{path}: no config.json here; is this a transformers model directory?")
-    with _LOCK:
-        if path not in _LOADED:
-            set_threads()
-            _LOADED[path] = LocalChatModel.from_dir(path, f"hf:{path.name}")
-        return _LOADED[path]
+    return load_once(f"hf:{path}", lambda: LocalChatModel.from_dir(path, f"hf:{path.name}"))
 
 
 @register("target", "hf")

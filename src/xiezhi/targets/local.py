@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,9 @@ from xiezhi.targets.base import BaseTarget, TargetError, TargetOptions
 from xiezhi.types import GenerationParams, Message
 
 log = logging.getLogger("xiezhi.targets.local")
+
+_LOAD_LOCK = threading.Lock()
+_LOADED: dict[str, LocalChatModel] = {}
 
 MAX_PROMPT_TOKENS = 1536
 
@@ -131,3 +134,12 @@ def set_threads() -> None:
     n = int(os.environ.get("XIEZHI_TORCH_THREADS") or 0) or (os.cpu_count() or 1)
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
+
+
+def load_once(key: str, build: Callable[[], LocalChatModel]) -> LocalChatModel:
+    """The process's one copy of a local model: `build` runs (with all cores set) only the first time."""
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            set_threads()
+            _LOADED[key] = build()
+        return _LOADED[key]

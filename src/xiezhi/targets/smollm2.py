@@ -12,16 +12,13 @@ import hashlib
 import os
 import shutil
 import tempfile
-import threading
 from pathlib import Path
 
 from xiezhi.registry import register
 from xiezhi.targets.base import TargetError, TargetOptions
-from xiezhi.targets.local import LocalChatModel, LocalTarget, set_threads
+from xiezhi.targets.local import LocalChatModel, LocalTarget, load_once
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-_LOCK = threading.Lock()
-_LOADED: dict[str, LocalChatModel] = {}
 
 
 def gguf_path() -> Path:
@@ -84,20 +81,18 @@ def _convert(gguf: Path, dest: Path) -> None:
 
 def load_smollm2() -> LocalChatModel:
     """The shared SmolLM2 model of this process (converted and cached on first use)."""
-    with _LOCK:
-        if "smollm2" in _LOADED:
-            return _LOADED["smollm2"]
-        set_threads()
-        gguf = gguf_path()
-        ckpt = _checkpoint_dir(gguf)
-        if not (ckpt / "config.json").is_file():
-            try:
-                _convert(gguf, ckpt)
-            except OSError as e:
-                raise TargetError(f"cannot cache the converted model under {ckpt.parent}: {e}") from e
-        model = LocalChatModel.from_dir(ckpt, "smollm2")
-        _LOADED["smollm2"] = model
-        return model
+    return load_once("smollm2", _build)
+
+
+def _build() -> LocalChatModel:
+    gguf = gguf_path()
+    ckpt = _checkpoint_dir(gguf)
+    if not (ckpt / "config.json").is_file():
+        try:
+            _convert(gguf, ckpt)
+        except OSError as e:
+            raise TargetError(f"cannot cache the converted model under {ckpt.parent}: {e}") from e
+    return LocalChatModel.from_dir(ckpt, "smollm2")
 
 
 class SmolLM2Target(LocalTarget):
