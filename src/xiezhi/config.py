@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xiezhi.fileio import read_yaml
 from xiezhi.types import XiezhiError
 
 CONFIG_FILE = "xiezhi.yaml"
@@ -63,19 +63,7 @@ def _coerce_env(value: str) -> Any:
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not valid UTF-8 (byte {e.start})") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}:{where}: {problem}") from None
+    data = read_yaml(path, ConfigError)
     if data is None:
         return {}
     if not isinstance(data, dict):

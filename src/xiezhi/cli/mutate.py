@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from xiezhi.fileio import write_jsonl
 from xiezhi.types import TIERS, XiezhiError
 
 MAX_LINE = 1_000_000
@@ -91,7 +92,7 @@ def mutate_cmd(
     engine = TierEngine(measure_similarity=similarity)
     if llm is not None:
         llm_out = llm_rows(rows, llm, llm_rule, chain or [], seed, engine)
-        write_rows(out_path, llm_out)
+        write_jsonl(out_path, llm_out)
         report(llm_out, rows, out_path, engine, warn)
         return
     out_rows: list[dict[str, Any]] = []
@@ -106,17 +107,8 @@ def mutate_cmd(
                 out_rows.append({**row, "mutated": m.text, "chain": m.chain, "tier": m.tier,
                                  "complexity": m.complexity, "similarity": m.similarity})
             bar.advance(task)
-    write_rows(out_path, out_rows)
+    write_jsonl(out_path, out_rows)
     report(out_rows, rows, out_path, engine, warn)
-
-
-def write_rows(out_path: Path, out_rows: list[dict[str, Any]]) -> None:
-    try:
-        with out_path.open("w", encoding="utf-8") as f:
-            for r in out_rows:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    except OSError as e:
-        raise XiezhiError(f"cannot write {out_path}: {e.strerror or e}") from None
 
 
 def report(out_rows: list[dict[str, Any]], rows: list[tuple[int, dict[str, Any]]], out_path: Path,

@@ -8,7 +8,6 @@ verdict, whose judge becomes ``human``. Rows with an empty label are left alone.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from xiezhi.fileio import write_jsonl
 from xiezhi.types import Attempt, Verdict, XiezhiError
 
 LABELS: dict[str, tuple[bool, bool]] = {  # label -> (unsafe, refusal)
@@ -84,12 +84,7 @@ def review(
         attempts = store.attempts(run_id)
         if export is not None:
             rows = export_rows(attempts, include_all)
-            try:
-                with export.open("w", encoding="utf-8") as fh:
-                    for row in rows:
-                        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            except OSError as e:
-                raise XiezhiError(f"{export}: cannot write: {e.strerror}") from None
+            write_jsonl(export, rows)
             err.print(f"exported {len(rows)} attempt(s) of run {run_id} to {escape(str(export))}; fill the 'label' field")
         elif import_ is not None:
             updated = apply_labels(attempts, import_, err)

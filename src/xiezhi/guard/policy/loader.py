@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xiezhi.fileio import read_yaml
 from xiezhi.guard.decision import DEFAULT_REFUSALS
 from xiezhi.types import XiezhiError
 
@@ -107,18 +107,7 @@ def parse_policy(data: Any, where: str = "<policy>", check_scanners: bool = True
 def load_policy(path_or_name: str | Path | None = None, check_scanners: bool = True) -> Policy:
     """Load a shipped policy by name (None -> ``default``) or a policy YAML file by path."""
     path = _resolve(path_or_name)
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise PolicyError(f"{path}: not valid UTF-8 (byte {e.start})") from None
-    except OSError as e:
-        raise PolicyError(f"{path}: cannot read: {e.strerror}") from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        raise PolicyError(f"{path}:{at} {getattr(e, 'problem', None) or 'invalid YAML'}") from None
+    data = read_yaml(path, PolicyError)
     if data is None:
         raise PolicyError(f"{path}: the policy file is empty")
     return parse_policy(data, str(path), check_scanners)
