@@ -138,3 +138,13 @@ def test_trend_oldest_first_with_deltas(db: str, tmp_path: Path) -> None:
     assert "<polyline" in out.read_text(encoding="utf-8")
     with pytest.raises(XiezhiError, match="no finished runs for target 'nope'"):
         invoke("trend", "nope", "--db", db)
+
+
+@pytest.mark.parametrize("argv", [["report", "latest"], ["runs"], ["leaderboard"], ["trend", "smollm2"],
+                                  ["review", "latest", "--export", "u.jsonl"]])
+def test_read_commands_never_create_a_store(tmp_path: Path, argv: list[str]) -> None:
+    missing = tmp_path / "typo.db"
+    res = runner.invoke(build_app(), [*argv, "--db", f"sqlite:///{missing}"])
+    assert isinstance(res.exception, XiezhiError)
+    assert f"no store at {missing}" in str(res.exception)
+    assert not missing.exists()

@@ -14,10 +14,22 @@ from xiezhi.types import XiezhiError
 
 
 def open_db(db: str | None) -> Store:
-    """The store named by --db, or by the settings (xiezhi.yaml, XIEZHI_DB, default)."""
+    """The store named by --db, or by the settings (xiezhi.yaml, XIEZHI_DB, default).
+
+    Commands that only read runs never create a database: a SQLite file that does not exist
+    is an error naming it (a mistyped --db would otherwise show an empty store).
+    """
+    from sqlalchemy.engine import make_url
+
     from xiezhi.store import open_store
 
-    return open_store(load_settings({"db": db}).db)
+    url = load_settings({"db": db}).db
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:" and not Path(path).exists():
+        raise XiezhiError(f"no store at {path}: nothing has been scanned into it (run `xiezhi scan --db {url}` "
+                          "first, or pass the --db you scanned into)")
+    return open_store(url)
 
 
 def write_out(text: str, out: Path) -> None:
