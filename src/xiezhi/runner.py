@@ -30,7 +30,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from xiezhi.config import Settings, redact
+from xiezhi.config import Settings, redact, redact_text
 from xiezhi.judges.base import Judge, create_judge
 from xiezhi.planning import plan_attempts
 from xiezhi.registry import registry
@@ -262,9 +262,13 @@ async def run_scan(
             pipe = Pipeline(settings, store, target, judge, reference_judge, bar, task_id)
             try:
                 await pipe.run(pending)
-            except BaseException:
+            except BaseException as e:
                 pipe.flush()
                 store.set_status(run_id, "failed")
+                if isinstance(e, (KeyboardInterrupt, asyncio.CancelledError)):
+                    n = len(store.done_ids(run_id))
+                    console.print(f"[yellow]stopped: {n}/{len(plan)} attempts stored; resume with: "
+                                  f"xiezhi scan --resume {run_id} --db {redact_text(settings.db)}[/]", soft_wrap=True)
                 raise
     finally:
         await target.aclose()
@@ -273,7 +277,7 @@ async def run_scan(
         n = len(store.done_ids(run_id))
         raise XiezhiError(
             f"target {settings.target} keeps failing ({pipe.last_error}); {n}/{len(plan)} attempts stored; "
-            f"resume with: xiezhi scan --resume {run_id} --db {settings.db}"
+            f"resume with: xiezhi scan --resume {run_id} --db {redact_text(settings.db)}"
         )
     store.finish_run(run_id)
     return store.get_run(run_id)

@@ -64,3 +64,33 @@ def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
         dump += "\n".join(str(r) for r in c.execute("select payload from attempts"))
     assert (status, planned) == ("finished", N)
     assert "sk-test-secret" not in dump and "sk-test-secret" not in out.stdout + out.stderr
+
+
+def test_ctrl_c_keeps_what_is_stored_and_prints_the_resume_command(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds.jsonl"
+    with seeds.open("w", encoding="utf-8") as f:
+        for i in range(N):
+            f.write(json.dumps({"id": f"s{i}", "text": f"harmful request {i}", "lang": "en",
+                                "risk_type": "A.4.a"}) + "\n")
+    db = tmp_path / "c.db"
+    env = {**os.environ, "OPENAI_API_KEY": "sk-test-secret-key-should-not-leak"}
+    with StubServer(delay=0.05) as server:
+        cmd = [sys.executable, "-m", "xiezhi", "scan", "--target", f"openai:m@{server.url}",
+               "--seeds", str(seeds), "--format", "jsonl", "--judge", "refusal", "--concurrency", "2",
+               "--db", f"sqlite:///{db}", "--no-progress"]
+        proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        deadline = time.time() + 120
+        while _count(db) < N // 4 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    stored = _count(db)
+    assert N // 4 <= stored < N
+    with sqlite3.connect(db) as c:
+        run_id, status = c.execute("select id, status from runs").fetchone()
+    assert status == "failed"
+    assert f"stopped: {stored}/{N} attempts stored; resume with: xiezhi scan --resume {run_id}" in err
+    assert "sk-test-secret" not in err
