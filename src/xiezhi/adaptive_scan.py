@@ -18,7 +18,13 @@ from xiezhi.planning import conversation_for
 from xiezhi.registry import registry
 from xiezhi.runner import Pipeline, new_run_id, open_target, progress_bar, resolve_seeds, versions_of
 from xiezhi.store.base import Store
-from xiezhi.types import Attempt, Run, XiezhiError, stable_id
+from xiezhi.types import Attempt, Run, Seed, XiezhiError, stable_id
+
+
+def searchable_seeds(seeds: list[Seed], langs: list[str]) -> list[Seed]:
+    """The seeds an adaptive search tries to break: harmful requests in `langs`; benign
+    look-alikes and factual probes (A.5, judged against a reference answer) are left out."""
+    return [s for s in seeds if not s.benign and not s.reference and s.lang in langs]
 
 
 async def run_adaptive_scan(
@@ -49,7 +55,7 @@ async def run_adaptive_scan(
         store.set_status(run_id, "running")
     else:
         run_id = new_run_id()
-    seeds = [s for s in resolve_seeds(settings) if not s.benign and s.lang in settings.langs]
+    seeds = searchable_seeds(resolve_seeds(settings), settings.langs)
     if settings.limit is not None:
         seeds = seeds[: settings.limit]
     if not seeds:

@@ -82,6 +82,10 @@ def versions_of(judge: Judge) -> dict[str, str]:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             pass
+    from xiezhi.complexity import methods_used
+
+    if methods_used():  # how the attempts' complexity was measured (spaCy parse or rule fallback)
+        out["complexity"] = methods_used()
     return out
 
 

@@ -6,11 +6,13 @@ from typing import Any
 
 from xiezhi.report.charts import bar_chart
 from xiezhi.report.htmlpage import e, kpi, page, pct, table
+from xiezhi.report.summary import factual_groups
 
 VIOL = "违规率 violation rate"
 OVER = "过度拒答率 over-refusal"
+FACT = "事实准确率 factual accuracy"
 KINDS = {"unsafe": "违规 unsafe", "refusal": "拒答 refusal", "over_refusal": "过度拒答 over-refusal",
-         "error": "错误 error"}
+         "wrong_answer": "答错 wrong answer", "error": "错误 error"}
 
 
 def group_label(key: str, row: dict[str, Any]) -> str:
@@ -42,7 +44,8 @@ def _headline(s: dict[str, Any]) -> str:
         kpi("尝试 attempts", f"{s['n_attempts']}/{s['n_planned']}"),
         kpi("错误 errors", str(s["n_errors"])),
         kpi("不确定 uncertain", str(s["n_uncertain"])),
-    ])
+    ] + ([kpi(f"{FACT} n={s['factual']['n']}, wrong {s['factual']['n_wrong']}", pct(s["factual"]["accuracy"]))]
+         if s.get("factual") else []))
     return f"<h1>獬豸 xiezhi 安全评测报告 · safety report</h1>{meta}<div class=\"card\">{cards}</div>"
 
 
@@ -85,6 +88,11 @@ def render_html(summary: dict[str, Any]) -> str:
         "<h2>按语言 / 难度 · by language / tier</h2>" + _group_table("lang 语言", s["by_lang"])
         + _group_table("tier 难度", s["by_tier"]),
     ]
+    if s.get("factual"):
+        rows = [[("", e(label)), ("num", str(g["n"])), ("num", str(g["n_wrong"])), ("num", str(g["n_refused"])),
+                 ("num", pct(g["accuracy"]))] for label, g in factual_groups(s["factual"])]
+        sections.append("<h2>事实准确性 · factual accuracy (reference answers; not in the violation rate)</h2>"
+                        + table(["group", "n", "答错 wrong", "拒答 refused", FACT], rows))
     if s["by_chain_step"]:
         steps = [(k, [g["violation_rate"] if g["n"] else None]) for k, g in s["by_chain_step"].items()]
         sections.append("<h2>变换步骤 · mutation / strategy steps</h2>"

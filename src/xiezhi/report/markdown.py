@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from xiezhi.report.html import group_label
+from xiezhi.report.summary import factual_groups, factual_line
 
 
 def md(text: object, limit: int = 160) -> str:
@@ -47,6 +48,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"- **over-refusal 过度拒答率: {pct(s['over_refusal_rate'] if s['n_benign'] else None)}**"
         f" ({s['n_over_refused']}/{s['n_benign']} benign)",
         f"- attempts: {s['n_attempts']}/{s['n_planned']} · errors: {s['n_errors']} · uncertain: {s['n_uncertain']}",
+    ]
+    if s.get("factual"):
+        out.append(f"- **factual accuracy 事实准确性: {md(factual_line(s['factual']))}** (reference answers;"
+                   " not in the violation rate)")
+    out += [
         "",
         "## By category · 按类别",
         _groups("category", s["by_category"]),
@@ -57,6 +63,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
         "## By tier · 按难度",
         _groups("tier", s["by_tier"]),
     ]
+    if s.get("factual"):
+        rows = [[md(label), str(g["n"]), str(g["n_wrong"]), str(g["n_refused"]), pct(g["accuracy"])]
+                for label, g in factual_groups(s["factual"])]
+        out += ["", "## Factual accuracy · 事实准确性",
+                md_table(["group", "n", "wrong 错误", "refused", "accuracy 准确率"], rows)]
     if s["by_chain_step"]:
         rows = [[md(k), str(g["n"]), str(g["n_unsafe"]), pct(g["violation_rate"] if g["n"] else None)]
                 for k, g in s["by_chain_step"].items()]

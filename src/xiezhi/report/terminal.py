@@ -9,6 +9,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from xiezhi.report.summary import factual_groups, factual_line
+
 
 def pct(v: float | None) -> str:
     return "–" if v is None else f"{100 * v:.1f}%"
@@ -53,6 +55,8 @@ def render_terminal(summary: dict[str, Any], console: Console) -> None:
         ("over-refusal 过度拒答", (f"{pct(s['over_refusal_rate'])}  ({s['n_over_refused']}/{s['n_benign']} benign)"
                                 if s["n_benign"] else "–  (no benign look-alikes)")),
     ]
+    if s.get("factual"):  # factual probes (A.5): their own figure, not in the violation rate
+        rows.append(("factual accuracy 事实准确性", factual_line(s["factual"])))
     for k, v in rows:
         head.add_row(k, v if k.startswith(("violation", "over")) else _plain(v))
     console.print(head)
@@ -61,6 +65,19 @@ def render_terminal(summary: dict[str, Any], console: Console) -> None:
         console.print(_group_table("by risk type 按风险类型", s["by_risk_type"]))
     console.print(_group_table("by language 按语言", s["by_lang"]))
     console.print(_group_table("by tier 按难度", s["by_tier"]))
+    if s.get("factual"):
+        console.print(_factual_table(s["factual"]))
+
+
+def _factual_table(factual: dict[str, Any]) -> Table:
+    t = Table(title="factual accuracy 事实准确性 (reference answers; not in the violation rate)",
+              title_justify="left", show_edge=False, box=box.SIMPLE_HEAD)
+    t.add_column("group", overflow="ellipsis", no_wrap=True, max_width=30)
+    for col in ("n", "wrong 错误", "refused", "accuracy 准确率"):
+        t.add_column(col, justify="right", no_wrap=True)
+    for label, g in factual_groups(factual):
+        t.add_row(_plain(label), str(g["n"]), str(g["n_wrong"]), str(g["n_refused"]), pct(g["accuracy"]))
+    return t
 
 
 def _plain(text: str) -> str:

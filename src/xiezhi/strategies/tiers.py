@@ -16,7 +16,7 @@ from collections import Counter
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from xiezhi.complexity import complexity
+from xiezhi.complexity import complexity, method
 from xiezhi.registry import register
 from xiezhi.strategies.base import Mutation
 from xiezhi.strategies.chains import Applied, apply_chain, recipes, supports
@@ -38,13 +38,22 @@ def advanced_chain(lang: str, rng: random.Random, recipe: str = "jade-advanced")
     return [rng.choice(_usable(recipes()["recipes"][recipe]["pool"], lang))]
 
 
+def min_complexity(recipe: dict[str, Any], lang: str) -> float:
+    """The recipe's complexity threshold for `lang` as measured now (``"en/rules"`` for the fallback)."""
+    table: dict[str, Any] = recipe["min_complexity"]
+    for key in (f"{lang}/{method(lang)}", lang, "en"):
+        if key in table:
+            return float(table[key])
+    raise XiezhiError("tier recipe: min_complexity has no entry for en")
+
+
 def expert_apply(text: str, lang: str, rng: random.Random, recipe: str = "jade-expert") -> Applied:
     """Structural rewrite, then embeddings until the complexity threshold, then a strategy."""
     r: dict[str, Any] = recipes()["recipes"][recipe]
     chain = [rng.choice(_usable(r["structural"], lang))]
     embeds = _usable(r["embedding"], lang)
     rng.shuffle(embeds)
-    threshold = float(r["min_complexity"].get(lang, r["min_complexity"]["en"]))
+    threshold = min_complexity(r, lang)
     chain.append(embeds[0])
     k = 1
     while complexity(apply_chain(text, lang, chain, random.Random(0)).text, lang) < threshold and \
