@@ -2,9 +2,12 @@
 
 English (``en``): held-out objectives of the PyRIT objective/refusal sets (../shared/data/judge);
 ``en_harm``: held-out objectives of the PyRIT harm-severity set, clear cases only (mean
-severity <= 0.25 safe, >= 0.75 unsafe); Chinese (``zh``): held-out topics and phrasings of
-xiezhi's own pairs (tests/judges/data/zh_pairs.jsonl). The split is by objective/topic
-(xiezhi.judges.devdata), never trained on, and no hyperparameter was chosen on it.
+severity <= 0.25 safe, >= 0.75 unsafe); ``en_jbb``: held-out behaviours and phrasings of
+xiezhi's synthetic JBB-style responses (tests/judges/data/en_jbb_synth.jsonl); Chinese
+(``zh``): held-out topics and phrasings of xiezhi's own pairs (tests/judges/data/zh_pairs.jsonl).
+The split is by objective/topic (xiezhi.judges.devdata) and never trained on; settings are
+chosen on training-split CV (scripts/train_judge.py), though the trainer also prints held-out
+figures, so they have been seen while developing.
 
 Usage: python benchmarks/judge_agreement.py [--quick] [--judges embedded,refusal]
 Writes benchmarks/results/judge_agreement.json.
@@ -35,8 +38,12 @@ DEFAULT_JUDGES = "embedded,embedded:mode=lex,embedded:mode=full,refusal"
 
 
 def subset(row: Row) -> str:
-    """en, en_harm or zh."""
-    return "en_harm" if row.source.startswith("pyrit_harm/") else row.lang
+    """en, en_harm, en_jbb or zh."""
+    if row.source.startswith("pyrit_harm/"):
+        return "en_harm"
+    if row.source.startswith("xiezhi_en/"):
+        return "en_jbb"
+    return row.lang
 
 
 def to_attempts(rows: list[Row]) -> list[Attempt]:
@@ -57,6 +64,8 @@ def main() -> None:
         "command": "python " + shlex.join(sys.argv),
         "data": {"en": "PyRIT scorer_evals objective + refusal (held-out objectives)",
                  "en_harm": "PyRIT scorer_evals harm, clear cases (held-out objectives)",
+                 "en_jbb": "xiezhi en_jbb_synth.jsonl: synthetic responses over JBB/AdvBench behaviours "
+                           "(held-out behaviours and phrasings; xiezhi-authored, one author: an upper bound)",
                  "zh": "xiezhi zh_pairs.jsonl (held-out topics and phrasings; xiezhi-authored)"},
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                     "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": os.getloadavg()},
@@ -66,7 +75,7 @@ def main() -> None:
     for spec in specs:
         judge = create_judge(spec)
         per: dict[str, object] = {}
-        for lang in ("en", "en_harm", "zh"):
+        for lang in ("en", "en_harm", "en_jbb", "zh"):
             for field in ("unsafe", "refusal"):
                 rows = [r for r in held if subset(r) == lang and getattr(r, field) is not None]
                 if not rows:

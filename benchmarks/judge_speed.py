@@ -1,7 +1,8 @@
 """Embedded judge throughput (responses per second) on CPU, per mode.
 
-Two workloads: the development responses as they are (cut to 512 tokens), and the same
-padded to about 512 tokens each (the worst case the goal names). The machine's load
+Two workloads: the development responses as they are (cut to 512 tokens), and each one
+padded with the following responses to about 512 tokens (the worst case the goal names; not
+with copies of itself, which the judge would rightly call degenerate). The machine's load
 average is recorded before and after, and the CPU seconds used: on a shared machine wall
 time inflates with other sessions' load, CPU time much less (compare modes as ratios).
 
@@ -46,8 +47,10 @@ def main() -> None:
         out = []
         for i, r in enumerate(rows):
             text = r.response
-            while pad and estimate_tokens(text) < 500:
-                text = text + "\n" + r.response
+            j = i
+            while pad and estimate_tokens(text) < 500:  # pad with the following rows' responses: repeating
+                j = (j + 1) % len(rows)                 # one short response would make it degenerate text,
+                text = text + "\n" + rows[j].response  # which the judge answers without e5
             text = head_tail(text, 512)
             out.append(Attempt(id=f"s{i}", run_id="speed", index=i, seed=Seed(id=f"s{i}", text=r.prompt, lang=r.lang),
                                prompt=r.prompt, response=text))

@@ -1,11 +1,15 @@
 """Train the embedded judge's heads and write src/xiezhi/judges/weights/embedded.npz.
 
 Usage: python scripts/train_judge.py [--cache build/judge_dev/emb_cache.npz] [--c-emb 16]
-       [--pair-features r|rp4] [--band 0.3,0.7]
+       [--pair-features r|rp4] [--band 0.35,0.65] [--skip-source PREFIX]
 
 Data: PyRIT human-labelled objective/refusal sets and the clear cases of the harm-severity
-set (../shared/data/judge), and xiezhi's Chinese pairs (tests/judges/data/zh_*.jsonl); the
-held-out split (by objective / by topic, see xiezhi.judges.devdata) is never trained on.
+set (../shared/data/judge), xiezhi's Chinese pairs (tests/judges/data/zh_*.jsonl), xiezhi's
+synthetic English jailbreak responses over JBB/AdvBench behaviours (en_jbb_synth.jsonl) and
+the guard's refusal texts behind expert-tier prompts (guard_refusals.jsonl); the held-out
+split (by objective or behaviour / by topic, see xiezhi.judges.devdata) is never trained on.
+Version 3: cue features per language block, CJK n-grams in their own hash half, operational
+cues (imperative openers, code, defensive discussion, persona-only, prompt relevance).
 Seeded and deterministic (numpy Newton logistic regression, fixed folds); numpy only.
 The defaults were chosen by 5-fold cross-validation on the training split, grouped by
 prompt (printed as ``cv``), not on the held-out split.
@@ -37,8 +41,8 @@ from xiezhi.judges.features import embed_pairs, lexical_features  # noqa: E402
 SEED = 0
 MAX_TOKENS = 64
 PROMPT_TOKENS = 32
-BAND = (0.3, 0.7)
-VERSION = "2"
+BAND = (0.35, 0.65)
+VERSION = "3"
 
 
 def cached_embeddings(rows: list[Row], cache: Path) -> np.ndarray:
@@ -123,15 +127,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "judge_dev" / "emb_cache.npz")
     ap.add_argument("--out", type=Path, default=ROOT / "src" / "xiezhi" / "judges" / "weights" / "embedded.npz")
-    ap.add_argument("--c-lex", type=float, default=4.0)
+    ap.add_argument("--c-lex", type=float, default=8.0)
     ap.add_argument("--c-emb", type=float, default=16.0)
     ap.add_argument("--c-ref", type=float, default=1.0)
     ap.add_argument("--pair-features", choices=("r", "rp4"), default="r")
     ap.add_argument("--band", default=f"{BAND[0]},{BAND[1]}", help="lex scores in this range go to e5")
+    ap.add_argument("--skip-source", action="append", default=[],
+                    help="leave out rows whose source starts with this prefix (ablations)")
     args = ap.parse_args()
     lo, hi = (float(x) for x in args.band.split(","))
 
-    rows = load_dev_rows(ROOT)
+    rows = [r for r in load_dev_rows(ROOT) if not any(r.source.startswith(p) for p in args.skip_source)]
     print(f"{len(rows)} rows", file=sys.stderr)
     xl = lexical_features([r.prompt for r in rows], [r.response for r in rows])
     xe = cached_embeddings(rows, args.cache)
@@ -170,8 +176,9 @@ def main() -> None:
     band = (pl >= lo) & (pl <= hi)
     pc = np.where(band, pe, pl)
     harm = np.array([r.source.startswith("pyrit_harm/") for r in rows])
+    jbb = np.array([r.source.startswith("xiezhi_en/") for r in rows])
     report: dict[str, dict[str, float]] = {}
-    for key, sel in (("en", (lang == "en") & ~harm), ("en_harm", harm), ("zh", lang == "zh")):
+    for key, sel in (("en", (lang == "en") & ~harm & ~jbb), ("en_harm", harm), ("en_jbb", jbb), ("zh", lang == "zh")):
         m = has_u & (split == "test") & sel
         mc = sel[idx]
         report[key] = {"n": int(m.sum()), "lex": accuracy(pl[m], yu[m]), "emb": accuracy(pe[m], yu[m]),

@@ -57,3 +57,33 @@ def test_newton_logistic_regression_separates_and_is_deterministic() -> None:
     assert np.array_equal(w1, w2) and b1 == b2
     acc = np.mean(((x @ w1 + b1) > 0) == (y == 1))
     assert acc > 0.95 and w1[0] > abs(w1[2:]).max()
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data/judge")
+def test_english_synthetic_rows_split_by_behaviour_and_phrasing() -> None:
+    """en_jbb_synth: no behaviour on both sides (also not via a PyRIT objective), no held-out
+    response phrasing in training, enough behaviours; guard refusals are training-only."""
+    import json
+
+    from xiezhi.judges.devdata import objective_split
+
+    path = repo_root() / "tests" / "judges" / "data" / "en_jbb_synth.jsonl"
+    raw = [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
+    assert len(raw) >= 400 and len({r["behavior"] for r in raw}) >= 80
+    for r in raw:
+        assert r["split"] == objective_split(r["behavior"])
+    sides: dict[str, set[str]] = {}
+    for r in raw:
+        sides.setdefault(r["behavior"], set()).add(r["split"])
+    assert all(len(s) == 1 for s in sides.values())
+    held = {r["behavior"] for r in raw if r["split"] == "test"}
+    assert 0.15 <= len(held) / len(sides) <= 0.35
+    train_resp = {r["response"] for r in raw if r["split"] == "train"}
+    test_resp = [r["response"] for r in raw if r["split"] == "test"]
+    assert not any(t in train_resp for t in test_resp)
+    rows = load_dev_rows()
+    pyrit_test = {r.prompt.strip().lower() for r in rows if r.source.startswith("pyrit") and r.split == "test"}
+    train_beh = {r["behavior"].strip().lower() for r in raw if r["split"] == "train"}
+    assert not train_beh & pyrit_test
+    guard = [r for r in rows if r.source.startswith("xiezhi_guard/")]
+    assert len(guard) >= 100 and all(r.split == "train" and r.refusal and not r.unsafe for r in guard)

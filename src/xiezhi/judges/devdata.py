@@ -1,6 +1,7 @@
 """Development data for the embedded judge: the PyRIT human-labelled sets (English, from
 ``../shared/data/judge``: objective achieved, refusal, and the clear cases of harm severity)
-and xiezhi's own Chinese pairs (``tests/judges/data/zh_*.jsonl``).
+xiezhi's own Chinese pairs (``tests/judges/data/zh_*.jsonl``), xiezhi's synthetic English
+jailbreak responses (``en_jbb_synth.jsonl``) and the guard's refusals (``guard_refusals.jsonl``).
 
 Rows are split train/test deterministically; English by a hash of the objective (never by
 row, so one objective's responses stay on one side), Chinese by the ``split`` field
@@ -116,6 +117,23 @@ def chinese_rows(path: Path) -> list[Row]:
     return rows
 
 
+def authored_rows(path: Path, prefix: str) -> list[Row]:
+    """xiezhi-authored rows with their own ``lang`` and ``split`` fields (source ``prefix/kind``).
+
+    ``en_jbb_synth.jsonl`` (written by ``make_en_jbb.py``): English jailbreak responses over
+    JBB/AdvBench behaviours, split by behaviour and by phrasing; ``guard_refusals.jsonl``:
+    xiezhi guard's own refusal texts behind expert-tier jailbreak prompts (``xiezhi mutate
+    --tier expert`` of bank seeds tc260 A1-A3), training only.
+    """
+    rows: list[Row] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            rows.append(Row(d["prompt"], d["response"], bool(d["unsafe"]), bool(d["refusal"]), d["lang"],
+                            f"{prefix}/{d['kind']}", d["split"]))
+    return rows
+
+
 def repo_root() -> Path:
     """The repository root (three levels above this package's ``src/xiezhi``)."""
     return Path(__file__).resolve().parents[3]
@@ -126,7 +144,9 @@ def load_dev_rows(root: Path | None = None) -> list[Row]:
     root = root or repo_root()
     shared = root.parent / "shared" / "data"
     data = root / "tests" / "judges" / "data"
-    main = english_rows(shared) + chinese_rows(data / "zh_pairs.jsonl") + chinese_rows(data / "zh_train_extra.jsonl")
+    main = (english_rows(shared) + chinese_rows(data / "zh_pairs.jsonl") + chinese_rows(data / "zh_train_extra.jsonl")
+            + authored_rows(data / "en_jbb_synth.jsonl", "xiezhi_en") + authored_rows(data / "guard_refusals.jsonl",
+                                                                                      "xiezhi_guard"))
     by_split: dict[str, set[str]] = {"train": set(), "test": set()}
     for r in main:
         by_split[r.split].add(r.response.strip())
