@@ -8,8 +8,8 @@ What is measured: `Guard.check_input(text).blocked` for every held-out prompt (a
 detected when the policy blocks it); NanoGuard's `scan(text).is_injection` (threshold 0.5).
 Held-out means: templates, in-the-wild openings and texts whose hash fell in the test share;
 the thresholds were set on out-of-fold training scores, never on these rows. Latency is
-wall time per prompt on this machine's CPU (single process; torch threads left at default
-for NanoGuard unless --threads is given).
+wall time per prompt on this machine's CPU (single process; xiezhi runs on every split before
+torch is imported for NanoGuard; torch threads left at default unless --threads is given).
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def run_nanoguard(rows: list[Any]) -> tuple[list[bool], list[float]]:
     return flags, lat
 
 
-def evaluate(rows: list[Any], policy: str, nanoguard: bool) -> dict[str, Any]:
-    """Both detectors on one set of rows."""
+def evaluate(rows: list[Any], policy: str) -> dict[str, Any]:
+    """xiezhi on one set of rows (NanoGuard is added by `add_nanoguard`)."""
     flags, lat, per = run_xiezhi(rows, policy)
     out: dict[str, Any] = {
         "n_rows": len(rows),
@@ -109,15 +109,18 @@ def evaluate(rows: list[Any], policy: str, nanoguard: bool) -> dict[str, Any]:
               if r.label in ("injection", "jailbreak") and not f]
     fps = [r.text[:100] for r, f in zip(rows, flags, strict=True) if r.label == "benign" and f]
     out["xiezhi"]["examples"] = {"missed_attacks": misses[:20], "false_positives": fps[:20]}
-    if nanoguard:
-        nflags, nlat = run_nanoguard(rows)
-        out["metatronnanoguard"] = {
-            "version": "0.1.0", "metric": "NanoGuard(device='cpu').scan(text).is_injection (threshold 0.5)",
-            "rates": _rates(rows, nflags),
-            "latency_ms": {"p50": _pct(nlat, 0.5), "p99": _pct(nlat, 0.99),
-                           "mean": round(statistics.fmean(nlat), 3)},
-        }
     return out
+
+
+def add_nanoguard(rows: list[Any], out: dict[str, Any]) -> None:
+    """NanoGuard on the same rows as `evaluate`."""
+    nflags, nlat = run_nanoguard(rows)
+    out["metatronnanoguard"] = {
+        "version": "0.1.0", "metric": "NanoGuard(device='cpu').scan(text).is_injection (threshold 0.5)",
+        "rates": _rates(rows, nflags),
+        "latency_ms": {"p50": _pct(nlat, 0.5), "p99": _pct(nlat, 0.99),
+                       "mean": round(statistics.fmean(nlat), 3)},
+    }
 
 
 def _print(split: str, res: dict[str, Any]) -> None:
@@ -136,15 +139,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="guard TPR/FPR on held-out prompts, vs metatronnanoguard")
     ap.add_argument("--quick", action="store_true", help="every 4th row only")
     ap.add_argument("--policy", default="default")
-    ap.add_argument("--split", default="test,fresh", help="comma-separated: test, fresh, train")
+    ap.add_argument("--split", default="test,fresh,fresh3", help="comma-separated: test, fresh, fresh3, train")
     ap.add_argument("--no-nanoguard", action="store_true")
     ap.add_argument("--threads", type=int, default=0, help="torch threads for NanoGuard (0 = default)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
-    if args.threads and not args.no_nanoguard:
-        import torch
-
-        torch.set_num_threads(args.threads)
     all_rows = _load_train_module().load_rows()
     result: dict[str, Any] = {
         "command": " ".join(["python", "benchmarks/guard_detection.py", *sys.argv[1:]]),
@@ -156,13 +155,23 @@ def main() -> None:
                  "rate on plain harmful requests (NanoGuard is an injection detector: not its task).",
         "splits": {},
     }
+    splits = {}
     for split in [s.strip() for s in args.split.split(",") if s.strip()]:
         rows = [r for r in all_rows if r.split == split]
-        if args.quick:
-            rows = rows[::4]
-        res = evaluate(rows, args.policy, not args.no_nanoguard)
-        result["splits"][split] = res
-        _print(split, res)
+        splits[split] = rows[::4] if args.quick else rows
+    # xiezhi first on every split, NanoGuard (torch) after: torch's thread pool is not in the
+    # process while xiezhi's latency is measured
+    for split, rows in splits.items():
+        result["splits"][split] = evaluate(rows, args.policy)
+    if not args.no_nanoguard:
+        if args.threads:
+            import torch
+
+            torch.set_num_threads(args.threads)
+        for split, rows in splits.items():
+            add_nanoguard(rows, result["splits"][split])
+    for split in splits:
+        _print(split, result["splits"][split])
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {args.out}")

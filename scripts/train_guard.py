@@ -1,6 +1,6 @@
 """Train the guard's text heads (injection, jailbreak, harmful) and write their small weights.
 
-    python scripts/train_guard.py            # writes src/xiezhi/guard/scanners/weights/guard_heads.npz
+    python scripts/train_guard.py --e5-attack   # writes weights/guard_heads.npz and weights/e5_attack.npz
 
 Deterministic: fixed splits (stable hashes of the grouping key), a deterministic solver,
 no randomness. Data (never copied into the repository):
@@ -102,7 +102,8 @@ def _templates(lang: str) -> list[Row]:
 
 
 def _fresh() -> list[Row]:
-    """The 'fresh' split: prompts written after the model and rules were frozen; never trained on."""
+    """The 'fresh' and 'fresh2' splits: prompts written after the model and rules were frozen;
+    never trained on (rows with these splits are skipped by `train`)."""
     rows: list[Row] = []
     for lang in ("zh", "en"):
         for i, ln in enumerate(_lines(OWN / f"fresh_{lang}.tsv")):
@@ -111,6 +112,34 @@ def _fresh() -> list[Row]:
             rows.append(Row(text, lang, label, f"xiezhi_fresh_{lang}", f"fresh-{lang}-{i}", split="fresh"))
         for t in _lines(OWN / f"fresh_benign_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_fresh_benign_{lang}", t, split="fresh"))
+    # 'fresh3': written after the session-2 heads, semantic stage, rules and thresholds were frozen
+    # (the second time; see `_former_fresh2`)
+    for lang in ("zh", "en"):
+        path = OWN / f"fresh3_{lang}.tsv"
+        for i, ln in enumerate(_lines(path) if path.exists() else []):
+            label, text = ln.split("\t", 1)
+            rows.append(Row(text, lang, label, f"xiezhi_fresh3_{lang}", f"fresh3-{lang}-{i}", split="fresh3"))
+        for kind in ("benign", "lookalike"):
+            path = OWN / f"fresh3_{kind}_{lang}.txt"
+            for t in _lines(path) if path.exists() else []:
+                rows.append(Row(t, lang, "benign", f"xiezhi_fresh3_{kind}_{lang}", t, split="fresh3",
+                                lookalike=kind == "lookalike"))
+    return rows
+
+
+def _former_fresh2() -> list[Row]:
+    """`fresh2_*`: written as a blind set after the first freeze of session 2 and measured once
+    (benchmarks/results/guard_detection_fresh2_stateA.json); since then ordinary training data,
+    hash-split train/test like every other source."""
+    rows: list[Row] = []
+    for lang in ("zh", "en"):
+        for ln in _lines(OWN / f"fresh2_{lang}.tsv"):
+            label, text = ln.split("\t", 1)
+            rows.append(Row(text, lang, label, f"xiezhi_written2_{lang}", text))
+        for t in _lines(OWN / f"fresh2_benign_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_written2_benign_{lang}", t))
+        for t in _lines(OWN / f"fresh2_lookalike_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_written2_lookalike_{lang}", t, lookalike=True))
     return rows
 
 
@@ -157,6 +186,13 @@ def load_rows(use_bank: bool = True) -> list[Row]:
             rows.append(Row(t, lang, "harmful", f"xiezhi_harmful_{lang}", t))
         for t in _lines(OWN / f"lookalike_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_lookalike_{lang}", t, lookalike=True))
+        # second batch (session 2): more everyday requests and look-alikes (role-play that is fine,
+        # talk about attacks, translation of attack strings, code with ignore/override/system)
+        for t in _lines(OWN / f"benign_more_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_benign_more_{lang}", t))
+        for t in _lines(OWN / f"lookalike_more_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_lookalike_more_{lang}", t, lookalike=True))
+    rows += _former_fresh2()
     if use_bank:
         rows += _seed_bank()
     rows += _fresh()
@@ -282,12 +318,51 @@ def train_e5(rows: list[Row], c: float, fpr_target: float) -> dict[str, object]:
     return report
 
 
+def train_e5_attack(rows: list[Row], c: float, fpr_target: float, band_low: float = 0.05) -> dict[str, object]:
+    """The semantic stage's head: injection + jailbreak vs benign over the e5 embedding of the
+    normalised text cut to `SEMANTIC_TOKENS` (head + tail), as the scanners embed it at run time.
+
+    The operating point (p = 0.5) is the out-of-fold score that keeps `fpr_target` of the
+    training split's benign prompts below it. Harmful requests are left out (the
+    harmful_request scanner's job; as negatives they blur jailbreak wrappers around them)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+
+    from xiezhi.guard.scanners.e5head import E5_ATTACK_WEIGHTS, SEMANTIC_TOKENS, cut_head_tail
+    from xiezhi.guard.scanners.normalize import normalize
+
+    pairs = [(r, 1 if r.label in ("injection", "jailbreak") else 0) for r in rows
+             if r.split == "train" and r.label in ("injection", "jailbreak", "benign")]
+    cuts = [cut_head_tail(normalize(r.text).text, SEMANTIC_TOKENS) for r, _ in pairs]
+    x = _embed_cached(cuts, Path(f"/tmp/xiezhi_guard_e5_attack_cache_{SEMANTIC_TOKENS}.npz"))
+    y = np.array([y for _, y in pairs])
+    groups = [f"{r.source}:{r.group}" for r, _ in pairs]
+    clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=0)
+    oof = cross_val_predict(clf, x, y, cv=GroupKFold(n_splits=5), groups=groups, method="decision_function")
+    neg = np.sort(oof[y == 0])
+    cut = float(neg[min(len(neg) - 1, int(np.ceil((1 - fpr_target) * len(neg))))])
+    clf.fit(x, y)
+    tpr = float((oof[y == 1] > cut).mean())
+    np.savez_compressed(E5_ATTACK_WEIGHTS, weight=clf.coef_[0].astype(np.float32),
+                        bias=np.array(float(clf.intercept_[0]) - cut), budget=np.array(SEMANTIC_TOKENS))
+    print(f"e5 attack (semantic stage): n={len(pairs)} pos={int(y.sum())} out-of-fold TPR={tpr:.3f} "
+          f"at FPR<={fpr_target} (text cut to {SEMANTIC_TOKENS} tokens)")
+    return {"n_train": len(pairs), "n_pos": int(y.sum()), "c": c, "oof_cut": cut, "oof_tpr": tpr,
+            "oof_fpr_target": fpr_target, "budget_tokens": SEMANTIC_TOKENS, "band_low": band_low}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--c", type=float, default=8.0, help="inverse L2 regularisation strength")
-    ap.add_argument("--fpr", type=float, default=0.01, help="out-of-fold benign FPR at p = 0.5")
+    ap.add_argument("--fpr", type=float, default=0.002,
+                    help="out-of-fold benign FPR at p = 0.5 of each n-gram head (three heads and the rules add up)")
+    ap.add_argument("--e5-fpr", type=float, default=0.01,
+                    help="out-of-fold benign FPR at p = 0.5 of the semantic stage's head (applied in a band only)")
     ap.add_argument("--no-bank", action="store_true", help="do not use the xiezhi seed bank")
     ap.add_argument("--e5", action="store_true", help="also train the e5-embedding heads (slow)")
+    ap.add_argument("--e5-attack", action="store_true",
+                    help="also train the semantic stage's e5 attack head (slow the first time; cached in /tmp)")
     ap.add_argument("--dump", type=Path, help="also write the labelled rows with their split (JSONL)")
     args = ap.parse_args()
     rows = load_rows(use_bank=not args.no_bank)
@@ -301,6 +376,8 @@ def main() -> None:
     report["sources"] = counts
     if args.e5:
         report["e5"] = train_e5(rows, 1.0, args.fpr)
+    if args.e5_attack:
+        report["e5_attack"] = train_e5_attack(rows, 16.0, args.e5_fpr)
     (OUT.parent / "guard_heads.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as f:

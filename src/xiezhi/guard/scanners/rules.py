@@ -129,7 +129,7 @@ JAILBREAK_RULES: tuple[Rule, ...] = (
         r"guidelines|policies|rules)\b(?:\s+(?:or|and|,)?\s*\w+){0,3}"),
     _r("no_longer_bound", 0.6,
        r"\byou\s+(?:are\s+)?(?:no\s+longer|not)\s+(?:bound|restricted|limited|an?\s+ai|chatgpt)\b"),
-    _r("stay_in_character", 0.5,
+    _r("stay_in_character", 0.4,
        r"\b(?:stay|remain|break)\s+(?:in|out\s+of)\s+character\b|\bstay\s+in\s+(?:role|persona)\b"),
     _r("dual_response", 0.6,
        r"\b(?:two|2|both)\s+(?:different\s+)?(?:responses|answers|paragraphs)\b.{0,120}"
