@@ -1,23 +1,32 @@
-"""Guard proxy under load: what the proxy itself costs on loopback.
+"""Guard proxy under load: what the proxy adds to each request on loopback.
 
-    python benchmarks/proxy_load.py [--quick] [--requests 10000] [--concurrency 50] [--upstream-delay-ms 0]
+    python benchmarks/proxy_load.py                      # the goal case + the saturation run
+    python benchmarks/proxy_load.py --quick              # 2,000 requests per case
+    python benchmarks/proxy_load.py --upstream-delay-ms 1000 --no-saturation --profile /tmp/prof
 
-Three processes: a fast local OpenAI-compatible upstream (a raw ASGI app under uvicorn that
-answers every chat completion at once with a fixed text: it measures the proxy's own cost,
-not a model's), the real ``xiezhi guard serve`` CLI with the default policy in front of it,
-and this load generator (asyncio, keep-alive HTTP/1.1 over raw sockets, so the client's
-own overhead stays small). Each phase sends `--requests` benign chat completions from
-`--concurrency` clients, first (i) to the upstream directly, then (ii) through the proxy.
-Reported: p50/p95/p99 latency for both, added latency (proxy minus direct) at p50/p95/p99,
-errors and lost requests, throughput, the proxy's RSS every 1,000 requests, and the proxy's
-own /metrics (guard time per stage, event-loop lag, outcomes). A sequential run
-(concurrency 1) shows the per-request cost without queueing.
+Processes: a local OpenAI-compatible upstream (a raw ASGI app under uvicorn that answers
+every chat completion with a fixed text: it stands for a model without costing CPU), the
+real ``xiezhi guard serve`` CLI with the default policy in front of it, and this load
+generator (asyncio, keep-alive HTTP/1.1 over raw sockets, so its own overhead stays small).
 
-With the default ``--upstream-delay-ms 0`` the upstream answers at once, so 50 clients with no
-think time keep the proxy saturated: the "added latency" is then mostly queueing (Little's law:
-latency = clients / throughput), i.e. a throughput measure. ``--upstream-delay-ms D`` makes the
-upstream wait D ms before each answer (as a model would; it costs the upstream no CPU), which
-measures what the proxy adds to each request at the load 50 clients of a real model produce.
+Two cases, each with `--concurrency` closed-loop clients (no think time):
+
+1. the goal case: the upstream waits `--upstream-delay-ms` (default 500) before each answer,
+   as a model would. 50 clients then offer 50 / 0.5 s = 100 req/s, and the "added latency"
+   (proxy minus direct, at p50/p95/p99) is what the proxy adds to each request at that load.
+   The issue's goal: added p50 <= 15 ms, no request lost, RSS flat over 10,000 requests.
+2. the saturation run (``--no-saturation`` skips it): the upstream answers at once, so the
+   clients keep the proxy saturated; latency is then queueing (Little's law: latency =
+   clients / throughput) and the figure that matters is the throughput (req/s).
+
+Each case sends `--requests` requests through the proxy (the direct phase of the goal case
+sends fewer, `--direct-requests`: it only needs the upstream's own latency). Reported:
+latency percentiles, added latency, errors and lost requests, throughput, the proxy's CPU
+time per request (less sensitive to other load on a shared box than latency), its RSS
+every 1,000 requests, its own /metrics (guard time per stage, event-loop lag, outcomes), a
+short sequential run (1 client: the per-request cost without queueing), and the machine's
+load average before and after. ``--profile DIR`` runs the proxy under cProfile and writes
+DIR/proxy_<case>_x<workers>.prof (and the top functions as .txt).
 """
 
 from __future__ import annotations
@@ -279,20 +288,67 @@ def _stop(*procs: subprocess.Popen[bytes]) -> None:
             p.kill()
 
 
-def bench_proxy(args: argparse.Namespace, up_port: int, workers: int, direct: dict[str, Any],
-                seq_direct: dict[str, Any]) -> dict[str, Any]:
+def _loadavg() -> list[float]:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def _cpu_s(proc: Any) -> float:
+    """User + system CPU seconds of the proxy process and its workers."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except Exception:
+            pass
+    return total
+
+
+def _start_upstream(delay_ms: float) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--role", "upstream", "--port", str(port),
+                             "--upstream-delay-ms", str(delay_ms)], env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    _wait(port, "/v1/models", proc)
+    return proc, port
+
+
+def _top(prof: Path) -> str:
+    import io
+    import pstats
+
+    out = io.StringIO()
+    st = pstats.Stats(str(prof), stream=out)
+    st.sort_stats("tottime").print_stats(30)
+    st.sort_stats("cumulative").print_stats(40)
+    return out.getvalue()
+
+
+def bench_proxy(args: argparse.Namespace, case: str, up_port: int, workers: int, direct: dict[str, Any],
+                seq_direct: dict[str, Any], n_seq: int) -> dict[str, Any]:
     """Start ``xiezhi guard serve`` with `workers` processes, load it, stop it; one result row."""
+    import psutil
+
     px_port = _free_port()
     extra = [*args.proxy_args.split(), *(["--workers", str(workers)] if workers > 1 else [])]
-    proxy = subprocess.Popen([sys.executable, "-m", "xiezhi", "guard", "serve", "--upstream",
+    prof = args.profile / f"proxy_{case}_x{workers}.prof" if args.profile else None
+    runner = ["-m", "cProfile", "-o", str(prof)] if prof else []
+    if prof:
+        prof.parent.mkdir(parents=True, exist_ok=True)
+    proxy = subprocess.Popen([sys.executable, *runner, "-m", "xiezhi", "guard", "serve", "--upstream",
                               f"http://127.0.0.1:{up_port}/v1", "--policy", args.policy, "--port", str(px_port),
                               *extra], env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         _wait(px_port, "/healthz", proxy)
-        asyncio.run(load(px_port, max(200, args.requests // 20), args.concurrency))  # warm-up
-        seq = asyncio.run(load(px_port, args.sequential, 1))
+        asyncio.run(load(px_port, max(200, args.concurrency * 4), args.concurrency))  # warm-up
+        seq = asyncio.run(load(px_port, n_seq, 1))
         m0 = _metrics(px_port)
+        ps = psutil.Process(proxy.pid)
+        cpu0, load0 = _cpu_s(ps), _loadavg()
         res = asyncio.run(load(px_port, args.requests, args.concurrency, rss_pid=proxy.pid))
+        cpu1, load1 = _cpu_s(ps), _loadavg()
         m1 = _metrics(px_port)
     finally:
         _stop(proxy)
@@ -302,31 +358,77 @@ def bench_proxy(args: argparse.Namespace, up_port: int, workers: int, direct: di
     if workers > 1:
         summary["note"] = "one worker's /metrics (each worker keeps its own)"
     growth = round(rss[-1] - rss[1], 1) if len(rss) > 2 else None
-    return {
+    row: dict[str, Any] = {
         "workers": workers, "proxy_flags": " ".join(extra), "proxy": res, "added_latency_ms": added,
+        "proxy_cpu_ms_per_request": round(1000 * (cpu1 - cpu0) / args.requests, 3),
+        "loadavg_before_after": [load0, load1],
         "sequential": {"direct_p50_ms": seq_direct["latency_ms"]["p50"], "proxy_p50_ms": seq["latency_ms"]["p50"],
                        "added_p50_ms": round(seq["latency_ms"]["p50"] - seq_direct["latency_ms"]["p50"], 2),
-                       "requests": args.sequential},
+                       "requests": n_seq},
         "proxy_metrics": summary, "proxy_rss_growth_mb": growth,
         "goals": {"added_p50_ms<=15": added["p50"] <= 15, "errors==0": not res["errors"] and not res["lost"],
                   "rss_flat(<=10MB growth after the first 1000)": growth is not None and growth <= 10},
     }
+    if prof and prof.exists():
+        (prof.with_suffix(".txt")).write_text(_top(prof), encoding="utf-8")
+        row["profile"] = str(prof)
+    return row
+
+
+def run_case(args: argparse.Namespace, case: str, delay_ms: float, workers: list[int]) -> dict[str, Any]:
+    """One upstream (answering after `delay_ms`), its direct figures, then the proxy with each worker count."""
+    n_seq = args.sequential if args.sequential is not None else (20 if delay_ms else 500)
+    n_direct = args.direct_requests if args.direct_requests else (min(args.requests, 2500) if delay_ms
+                                                                  else args.requests)
+    upstream, up_port = _start_upstream(delay_ms)
+    try:
+        asyncio.run(load(up_port, max(200, args.concurrency * 4), args.concurrency))  # warm-up
+        seq_direct = asyncio.run(load(up_port, n_seq, 1))
+        direct = asyncio.run(load(up_port, n_direct, args.concurrency))
+        runs = [bench_proxy(args, case, up_port, w, direct, seq_direct, n_seq) for w in workers]
+    finally:
+        _stop(upstream)
+    return {"upstream_delay_ms": delay_ms, "direct": direct,
+            "direct_sequential_p50_ms": seq_direct["latency_ms"]["p50"], "runs": runs}
+
+
+def _print_case(title: str, c: dict[str, Any]) -> None:
+    print(title)
+    rows = [("direct", c["direct"], None)] + [(f"proxy x{r['workers']}", r["proxy"], r) for r in c["runs"]]
+    for name, r, run in rows:
+        lm = r["latency_ms"]
+        print(f"  {name:9s} p50 {lm['p50']:8.2f} ms  p95 {lm['p95']:8.2f} ms  p99 {lm['p99']:8.2f} ms  "
+              f"{r['rps']:7.1f} req/s  n {r['requests']}  errors {sum(r['errors'].values())}  lost {r['lost']}")
+        if run is not None:
+            a = run["added_latency_ms"]
+            print(f"            added p50 {a['p50']} ms (goal <= 15), p95 {a['p95']} ms, p99 {a['p99']} ms; "
+                  f"sequential added p50 {run['sequential']['added_p50_ms']} ms; "
+                  f"proxy CPU {run['proxy_cpu_ms_per_request']} ms/request")
+            print(f"            RSS MB every 1000 requests: {[x['rss_mb'] for x in r['proxy_rss']]}")
+            print(f"            load average before/after: {run['loadavg_before_after']}")
+            print(f"            metrics: {json.dumps(run['proxy_metrics'], ensure_ascii=False)}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--requests", type=int, default=10_000)
+    ap.add_argument("--requests", type=int, default=10_000, help="requests through the proxy per case")
     ap.add_argument("--concurrency", type=int, default=50)
-    ap.add_argument("--sequential", type=int, default=500, help="requests of the concurrency-1 run")
+    ap.add_argument("--upstream-delay-ms", type=float, default=500.0,
+                    help="goal case: the upstream waits this long before each chat answer (0: at once)")
+    ap.add_argument("--saturation", action=argparse.BooleanOptionalAction, default=True,
+                    help="also run the instant-upstream case (a throughput figure)")
+    ap.add_argument("--direct-requests", type=int, default=None,
+                    help="requests of the direct phase (default: min(requests, 2500) with a delay, else requests)")
+    ap.add_argument("--sequential", type=int, default=None,
+                    help="requests of the concurrency-1 runs (default: 20 with a delay, 500 without)")
     ap.add_argument("--policy", default="default")
     ap.add_argument("--workers", default=None,
                     help="comma-separated proxy worker counts to measure (default: 1, plus min(8, CPUs/2) "
                          "when there are 4+ CPUs)")
     ap.add_argument("--proxy-args", default="",
                     help="extra flags for xiezhi guard serve, e.g. '--inline-guard-chars 0'")
-    ap.add_argument("--upstream-delay-ms", type=float, default=0.0,
-                    help="the upstream waits this long before each chat answer (0: answers at once)")
-    ap.add_argument("--quick", action="store_true", help="2,000 requests, 200 sequential")
+    ap.add_argument("--profile", type=Path, default=None, help="run the proxy under cProfile; .prof files go here")
+    ap.add_argument("--quick", action="store_true", help="2,000 requests per case")
     ap.add_argument("--role", choices=["upstream"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=RESULTS)
@@ -335,56 +437,42 @@ def main() -> None:
         run_upstream(args.port, args.upstream_delay_ms)
         return
     if args.quick:
-        args.requests, args.sequential = min(args.requests, 2000), min(args.sequential, 200)
+        args.requests = min(args.requests, 2000)
     cpus = os.cpu_count() or 1
     workers = ([int(w) for w in args.workers.split(",")] if args.workers
                else [1] + ([min(8, cpus // 2)] if cpus >= 4 else []))
-    up_port = _free_port()
-    upstream = subprocess.Popen([sys.executable, __file__, "--role", "upstream", "--port", str(up_port),
-                                 "--upstream-delay-ms", str(args.upstream_delay_ms)],
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        _wait(up_port, "/v1/models", upstream)
-        asyncio.run(load(up_port, max(200, args.requests // 20), args.concurrency))  # warm-up
-        seq_direct = asyncio.run(load(up_port, args.sequential, 1))
-        direct = asyncio.run(load(up_port, args.requests, args.concurrency))
-        runs = [bench_proxy(args, up_port, w, direct, seq_direct) for w in workers]
-    finally:
-        _stop(upstream)
+    t0, load0 = time.time(), _loadavg()
+    cases: dict[str, Any] = {}
+    if args.upstream_delay_ms > 0:
+        cases["goal"] = run_case(args, "goal", args.upstream_delay_ms, workers)
+    if args.saturation or args.upstream_delay_ms <= 0:
+        cases["saturation"] = run_case(args, "saturation", 0.0, workers)
+    argv = " ".join(a if " " not in a else f"'{a}'" for a in sys.argv[1:])
     result = {
-        "command": "python benchmarks/proxy_load.py" + (" --quick" if args.quick else "")
-                   + f" --requests {args.requests} --concurrency {args.concurrency}"
-                   + (f" --workers {args.workers}" if args.workers else "")
-                   + (f" --upstream-delay-ms {args.upstream_delay_ms:g}" if args.upstream_delay_ms else "")
-                   + (f" --proxy-args '{args.proxy_args}'" if args.proxy_args else ""),
-        "what": "the proxy's own cost: a local OpenAI-compatible upstream (fixed reply, no model"
-                + (f", waits {args.upstream_delay_ms:g} ms per chat answer" if args.upstream_delay_ms
-                   else ", answers at once: 50 clients keep the proxy saturated, so latency is mostly queueing")
-                + "), xiezhi guard serve with the policy below, a raw-socket asyncio load generator; "
-                "3 processes on loopback",
-        "upstream_delay_ms": args.upstream_delay_ms,
+        "command": f"python benchmarks/proxy_load.py {argv}".strip(),
+        "what": "what the guard proxy adds per request: a local OpenAI-compatible upstream (fixed reply, no model), "
+                "xiezhi guard serve with the policy below, a raw-socket asyncio load generator, all on loopback. "
+                "goal: the upstream waits upstream_delay_ms per answer (like a model), closed-loop clients; "
+                "saturation: the upstream answers at once, so latency is queueing and req/s is the figure",
         "policy": args.policy,
+        "requests": args.requests, "concurrency": args.concurrency,
         "machine": f"{platform.machine()} {_cpu_model()}, {cpus} CPUs, Python {platform.python_version()}",
-        "event_loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        "http_parser": "httptools" if importlib.util.find_spec("httptools") else "h11",
-        "direct": direct, "direct_sequential_p50_ms": seq_direct["latency_ms"]["p50"], "runs": runs,
+        "installed": {"uvloop": importlib.util.find_spec("uvloop") is not None,
+                      "httptools": importlib.util.find_spec("httptools") is not None},
+        "loadavg_start_end": [load0, _loadavg()], "wall_s": round(time.time() - t0, 1),
+        "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)),
+        "cases": cases,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print("upstream: a fast local OpenAI-compatible server (fixed reply): this measures the proxy's own cost")
-    print(f"{args.requests} requests, {args.concurrency} concurrent clients, policy {args.policy!r}, "
-          f"{result['machine']}, {result['event_loop']}/{result['http_parser']}")
-    rows = [("direct", direct, None)] + [(f"proxy x{r['workers']}", r["proxy"], r) for r in runs]
-    for name, r, run in rows:
-        lm = r["latency_ms"]
-        print(f"  {name:9s} p50 {lm['p50']:7.2f} ms  p95 {lm['p95']:7.2f} ms  p99 {lm['p99']:7.2f} ms  "
-              f"{r['rps']:7.1f} req/s  errors {sum(r['errors'].values())}  lost {r['lost']}")
-        if run is not None:
-            a = run["added_latency_ms"]
-            print(f"            added p50 {a['p50']} ms (goal <= 15), p95 {a['p95']} ms, p99 {a['p99']} ms; "
-                  f"sequential added p50 {run['sequential']['added_p50_ms']} ms")
-            print(f"            RSS MB every 1000 requests: {[x['rss_mb'] for x in r['proxy_rss']]}")
-            print(f"            metrics: {json.dumps(run['proxy_metrics'], ensure_ascii=False)}")
+    print(f"{args.requests} requests per case, {args.concurrency} concurrent clients, policy {args.policy!r}, "
+          f"{result['machine']}, installed: {result['installed']}, "
+          f"load average at start/end {result['loadavg_start_end']}")
+    if "goal" in cases:
+        _print_case(f"goal case: the upstream answers after {args.upstream_delay_ms:g} ms", cases["goal"])
+    if "saturation" in cases:
+        _print_case("saturation: the upstream answers at once (latency = queueing; req/s is the figure)",
+                    cases["saturation"])
     print(f"-> {args.out}")
 
 

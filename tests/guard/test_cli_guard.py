@@ -26,16 +26,42 @@ def test_guard_check_contract(tmp_path: Path) -> None:
     res = runner.invoke(build_app(), ["guard", "check", "--in", str(src), "--out", str(out), "--no-progress"])
     assert res.exit_code == 0, res.output
     rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
-    assert [r.get("id") for r in rows] == ["a", "b", None, "d"]
-    for r in rows:
+    # one output row per input line, in place: malformed rows carry line + error and no verdict
+    assert len(rows) == 7
+    assert [r.get("id") for r in rows] == ["a", None, "b", "c", None, None, "d"]
+    bad = {r["line"]: r for r in rows if "error" in r}
+    assert sorted(bad) == [2, 4, 6]
+    assert "invalid JSON" in bad[2]["error"] and bad[2]["raw"] == "{not json"
+    assert "'text'" in bad[4]["error"] and bad[4]["id"] == "c"
+    assert "UTF-8" in bad[6]["error"]
+    assert all("blocked" not in r for r in bad.values())
+    good = [r for r in rows if "error" not in r]
+    assert all("line" not in r for r in good)
+    for r in good:
         assert isinstance(r["blocked"], bool) and isinstance(r["scanners"], list)
         assert isinstance(r["risk"], float) and 0.0 <= r["risk"] <= 1.0
-    assert [r["blocked"] for r in rows] == [False, True, True, False]
-    assert "injection" in rows[1]["scanners"] and rows[0]["scanners"] == []
+    assert [r["blocked"] for r in good] == [False, True, True, False]
+    assert "injection" in good[1]["scanners"] and good[0]["scanners"] == []
     err = res.stderr if hasattr(res, "stderr") else res.output
     assert f"{src}:2" in err and "invalid JSON" in err
     assert f"{src}:4" in err and "'text'" in err
     assert f"{src}:6" in err and "UTF-8" in err
+    assert "3 malformed rows written with an error field" in err
+
+
+def test_guard_check_bom_and_non_object_rows(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\xef\xbb\xbf" + json.dumps({"id": 1, "text": "hello"}).encode() + b"\n\n[1, 2]\n"
+                    + json.dumps({"id": 3, "text": "bye"}).encode() + b"\n")
+    out = tmp_path / "out.jsonl"
+    res = runner.invoke(build_app(), ["guard", "check", "--in", str(src), "--out", str(out), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [r.get("id") for r in rows] == [1, None, 3]  # the empty line 2 is skipped
+    assert rows[1] == {"raw": [1, 2], "line": 3, "error": "expected a JSON object, got list"}
+    assert rows[0]["blocked"] is False and rows[2]["blocked"] is False
+    err = res.stderr if hasattr(res, "stderr") else res.output
+    assert f"{src}:3: expected a JSON object" in err
 
 
 def test_guard_check_output_stage(tmp_path: Path) -> None:

@@ -104,10 +104,22 @@ def test_serve_smollm2_openai_shapes(model_server: str, direct_answer: str) -> N
     assert httpx.get(f"{model_server}/v1/models").status_code == 401  # the key is required
     models = httpx.get(f"{model_server}/v1/models", headers=_auth()).json()
     assert models["data"][0]["id"] == "smollm2"
-    r = httpx.post(f"{model_server}/v1/chat/completions", json=_req(BENIGN, stream=True), headers=_auth(), timeout=300)
-    chunks, done = _stream_text(r.text)
+    arrivals: list[tuple[float, str]] = []  # (time received, SSE line)
+    with httpx.stream("POST", f"{model_server}/v1/chat/completions", json=_req(BENIGN, stream=True),
+                      headers=_auth(), timeout=300) as r:
+        for line in r.iter_lines():
+            if line:
+                arrivals.append((time.monotonic(), line))
+    chunks, done = _stream_text("\n".join(line for _, line in arrivals))
     assert done and len(chunks) > 2
     assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == direct_answer  # type: ignore[index]
+    # real token streaming: pieces arrive while the model generates, not all at once after it
+    content_times = [t for t, line in arrivals if line.startswith("data: {") and '"content":""' not in line
+                     and '"content"' in line]
+    assert len(content_times) >= 4
+    t_done = arrivals[-1][0]
+    assert t_done - content_times[0] > 0.1  # the first piece came >= 100 ms before the end (~48 tokens)
+    assert content_times[len(content_times) // 2] - content_times[0] > 0.03  # spread out, not one burst
 
 
 def test_benign_prompt_gets_the_real_answer(proxy: str, model_server: str, direct_answer: str,

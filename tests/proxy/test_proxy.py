@@ -242,3 +242,52 @@ def test_one_megabyte_prompt(proxy: str) -> None:
     assert r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == SAFE
     metrics = httpx.get(f"{proxy}/metrics").text
     assert 'xiezhi_proxy_guard_seconds_count{stage="input"}' in metrics
+
+
+def test_output_check_does_not_block_the_event_loop(upstream: str, policy_file: Path) -> None:
+    """A slow output check (the judge can take tens of ms) runs off the event loop: other requests go on."""
+    import threading
+    import time
+
+    from xiezhi.guard import Guard
+
+    guard = Guard.from_policy(str(policy_file))
+    real = guard.check_output
+    in_check = threading.Event()
+
+    def slow_check_output(*args: object, **kw: object) -> object:
+        in_check.set()
+        time.sleep(0.6)  # stands for a slow, blocking scanner
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    guard.check_output = slow_check_output  # type: ignore[method-assign]
+    settings = ProxySettings(upstream=f"{upstream}/v1", policy=str(policy_file), upstream_key=SecretStr(UPSTREAM_KEY),
+                             warmup=False)
+    with run_server(create_app(settings, guard)) as url:
+        result: dict[str, object] = {}
+
+        def slow_request() -> None:
+            result["r"] = httpx.post(f"{url}/v1/chat/completions", json=chat("Tips for Paris?"), timeout=30)
+
+        t = threading.Thread(target=slow_request)
+        t.start()
+        assert in_check.wait(10)
+        t0 = time.monotonic()
+        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200
+        assert time.monotonic() - t0 < 0.4  # answered while the output check was still running
+        t.join(30)
+    r = result["r"]
+    assert isinstance(r, httpx.Response) and r.status_code == 200 and r.json()["choices"][0]["message"]["content"] == SAFE
+
+
+def test_slow_upstream_is_504(policy_file: Path, caplog: pytest.LogCaptureFixture) -> None:
+    slow = ScriptedTarget(reply_for, delay=1.5)
+    app = create_serve_app(ServeSettings(target="scripted", warmup=False), target=slow)
+    with run_server(app) as up:
+        settings = ProxySettings(upstream=f"{up}/v1", policy=str(policy_file), timeout_s=0.3, warmup=False)
+        with caplog.at_level(logging.WARNING), run_server(create_app(settings)) as url:
+            r = httpx.post(f"{url}/v1/chat/completions", json=chat("Tips for Paris?"), timeout=30)
+            assert r.status_code == 504 and r.json()["error"]["code"] == "upstream_timeout"
+            r = httpx.post(f"{url}/v1/chat/completions", json=chat("Tips for Paris?", stream=True), timeout=30)
+            assert r.status_code == 504 and r.json()["error"]["code"] == "upstream_timeout"
+    assert sum("failed" in rec.getMessage() for rec in caplog.records if rec.name == "xiezhi.guard.proxy") == 2

@@ -3,7 +3,10 @@
 ``xiezhi guard check --in IN.jsonl --out OUT.jsonl`` reads rows with ``text`` (optional
 ``id``; ``prompt`` for the output stage) and writes each row back, in order, with
 ``blocked``, ``risk``, ``scanners`` (names that fired), ``action`` and ``reasons`` added.
-A malformed row is reported on stderr with its line number; the other rows are checked.
+A malformed row (invalid UTF-8 or JSON, not an object, no string ``text``) is reported on
+stderr with its line number and still written in its place, with ``line`` and ``error``
+fields and no verdict (as ``xiezhi judge score`` does); the other rows are checked. Empty
+lines are skipped.
 """
 
 from __future__ import annotations
@@ -39,21 +42,30 @@ def _decide(guard: Guard, stage: str, text: str, prompt: str | None) -> GuardDec
     return guard.check_input(text) if stage == "input" else guard.check_output(text, prompt=prompt)
 
 
+class RowError(XiezhiError):
+    """A malformed input row; `data` is what could be read of it (written through with the error)."""
+
+    def __init__(self, where: str, problem: str, data: dict[str, Any]) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.problem, self.data = problem, data
+
+
 def _parse_row(raw: bytes, where: str, stage: str) -> dict[str, Any]:
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise XiezhiError(f"{where}: not valid UTF-8 (byte {e.start})") from None
+        raise RowError(where, f"not valid UTF-8 (byte {e.start})",
+                       {"raw": raw[:200].decode("utf-8", "replace")}) from None
     try:
         row = json.loads(line)
     except json.JSONDecodeError as e:
-        raise XiezhiError(f"{where}: invalid JSON ({e.msg} at column {e.colno})") from None
+        raise RowError(where, f"invalid JSON ({e.msg} at column {e.colno})", {"raw": line[:200]}) from None
     if not isinstance(row, dict):
-        raise XiezhiError(f"{where}: expected a JSON object, got {type(row).__name__}")
+        raise RowError(where, f"expected a JSON object, got {type(row).__name__}", {"raw": row})
     if not isinstance(row.get("text"), str):
-        raise XiezhiError(f"{where}: missing string field 'text'")
+        raise RowError(where, "missing string field 'text'", row)
     if stage == "output" and row.get("prompt") is not None and not isinstance(row["prompt"], str):
-        raise XiezhiError(f"{where}: field 'prompt' must be a string")
+        raise RowError(where, "field 'prompt' must be a string", row)
     return row
 
 
@@ -64,7 +76,7 @@ def check(
     stage: StageOpt = "input",
     no_progress: Annotated[bool, typer.Option("--no-progress", help="no progress bar")] = False,
 ) -> None:
-    """Check every row of a JSONL file; rows keep their order; bad rows are reported, not fatal."""
+    """Check every row of a JSONL file; rows keep their order; a bad row is written back with an error."""
     from rich.progress import Progress
 
     from xiezhi.guard import Guard
@@ -87,10 +99,13 @@ def check(
             bar.advance(task)
             if not raw.strip():
                 continue
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]  # a UTF-8 byte-order mark (Windows editors write one)
             try:
                 row = _parse_row(raw, f"{in_path}:{lineno}", stage)
-            except XiezhiError as e:
-                err.print(f"xiezhi: warning: {e} (row skipped)", markup=False, highlight=False)
+            except RowError as e:
+                err.print(f"xiezhi: warning: {e} (written with an error field)", markup=False, highlight=False)
+                out.write(json.dumps({**e.data, "line": lineno, "error": e.problem}, ensure_ascii=False) + "\n")
                 n_bad += 1
                 continue
             d = _decide(guard, stage, row["text"], row.get("prompt"))
@@ -101,7 +116,7 @@ def check(
             n_ok += 1
             n_blocked += d.blocked
     err.print(f"checked {n_ok} rows ({n_blocked} blocked) with policy {guard.policy.name!r}, stage {stage}"
-              + (f"; {n_bad} malformed rows skipped" if n_bad else "") + f" -> {out_path}", highlight=False)
+              + (f"; {n_bad} malformed rows written with an error field" if n_bad else "") + f" -> {out_path}", highlight=False)
 
 
 def scan(

@@ -25,9 +25,9 @@ def serve_proxy(
     upstream_key_env: Annotated[str | None, typer.Option(
         "--upstream-key-env", help="environment variable with the upstream's API key (never logged)")] = None,
     timeout: Annotated[float, typer.Option(help="seconds an upstream request may take")] = 120.0,
-    guard_threads: Annotated[int, typer.Option(help="threads that run guard checks of long texts")] = 4,
+    guard_threads: Annotated[int, typer.Option(help="threads that run guard checks")] = 4,
     inline_guard_chars: Annotated[int, typer.Option(
-        help="texts up to this many characters are checked on the event loop (0: always in a thread)")] = 2000,
+        help="input texts up to this many characters are checked on the event loop (0: always in a thread); output checks always run in a thread")] = 2000,
     holdback: Annotated[int, typer.Option(help="streaming: characters held back until the guard has seen more")] = 64,
     no_output_check: Annotated[bool, typer.Option("--no-output-check", help="check prompts only")] = False,
     workers: Annotated[int, typer.Option(help="worker processes (each loads the guard; /metrics is per worker)")] = 1,

@@ -2,8 +2,9 @@
 
     app = create_app(ServeSettings(target="smollm2"))      # or create_app(settings, target=...)
 
-Routes: ``POST /v1/chat/completions`` (streaming as SSE; a target that does not stream has
-its final text sent in chunks), ``GET /v1/models``, ``GET /healthz``, ``GET /metrics``
+Routes: ``POST /v1/chat/completions`` (streaming as SSE: local models stream their tokens as
+they are generated, see `xiezhi.serve.streaming`; a target that does not stream has its final
+text sent in chunks), ``GET /v1/models``, ``GET /healthz``, ``GET /metrics``
 (Prometheus). Concurrent requests to a target with ``max_batch > 1`` are micro-batched.
 Everything the app holds lives on ``app.state.xiezhi``; nothing is module-global.
 """
@@ -28,6 +29,7 @@ from xiezhi.serve.openai_api import (
     APIError,
     chunk_body,
     completion_body,
+    error_body,
     new_id,
     split_text,
     sse,
@@ -39,6 +41,7 @@ from xiezhi.types import GenerationParams, Message, XiezhiError
 if TYPE_CHECKING:
 
     from xiezhi.serve.batcher import MicroBatcher
+    from xiezhi.serve.streaming import StreamFn
     from xiezhi.targets.base import Target
 
 log = logging.getLogger("xiezhi.serve")
@@ -72,6 +75,7 @@ class ServeState:
     batcher: MicroBatcher | None
     metrics: ServeMetrics
     created: int
+    stream_fn: StreamFn | None = None
 
 
 class ServeMetrics:
@@ -97,6 +101,7 @@ def create_app(settings: ServeSettings, target: Target | None = None, *, close_t
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from xiezhi.serve.batcher import MicroBatcher
+        from xiezhi.serve.streaming import stream_function
         from xiezhi.targets.base import TargetOptions, create_target
 
         tgt = target if target is not None else create_target(
@@ -106,7 +111,7 @@ def create_app(settings: ServeSettings, target: Target | None = None, *, close_t
         if (settings.max_batch or tgt.max_batch) > 1:
             batcher = MicroBatcher(tgt, settings.batch_wait_ms / 1000, settings.max_batch,
                                    on_batch=metrics.batch_size.observe)
-        state = ServeState(settings, tgt, batcher, metrics, int(time.time()))
+        state = ServeState(settings, tgt, batcher, metrics, int(time.time()), stream_function(tgt))
         if settings.warmup:
             await _warmup(tgt)
         app.state.xiezhi = state
@@ -174,6 +179,8 @@ def _add_routes(app: FastAPI) -> None:
         if not req.stream:
             texts = await asyncio.gather(*(_generate(state, conversation, params) for _ in range(n)))
             return JSONResponse(completion_body(new_id(), model, [(t, "stop") for t in texts]))
+        if state.stream_fn is not None:
+            return await _live_stream(state, state.stream_fn(conversation, params), model, params.timeout_s)
         text = await _generate(state, conversation, params)
         return StreamingResponse(_stream(text, model, state.settings.stream_chunk_chars),
                                  media_type="text/event-stream", headers={"cache-control": "no-cache"})
@@ -196,6 +203,51 @@ def _add_routes(app: FastAPI) -> None:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         return Response(generate_latest(_state(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _live_stream(state: ServeState, pieces: AsyncIterator[str], model: str, timeout_s: float) -> Response:
+    """Stream a target's pieces as they are generated. Waits for the first piece first, so a
+    target that fails at once gets a proper 502/504 instead of a broken stream."""
+    t0 = time.perf_counter()
+    m = state.metrics
+    try:
+        first: str | None = await asyncio.wait_for(anext(pieces), timeout_s)
+    except StopAsyncIteration:
+        first = None
+    except TimeoutError:
+        m.requests.labels("timeout").inc()
+        raise APIError(504, f"the target did not answer within {timeout_s:g} s", "server_error", "timeout") from None
+    except XiezhiError as e:
+        m.requests.labels("target_error").inc()
+        log.warning("target %s failed: %s", state.target.name, e)
+        raise APIError(502, f"target {state.target.name} failed: {e}", "server_error", "target_error") from None
+
+    async def events() -> AsyncIterator[bytes]:
+        cid, created = new_id(), int(time.time())
+        outcome = "cancelled"
+        try:
+            yield sse(chunk_body(cid, model, created, {"role": "assistant", "content": ""}))
+            if first is not None:
+                yield sse(chunk_body(cid, model, created, {"content": first}))
+                async for piece in pieces:
+                    yield sse(chunk_body(cid, model, created, {"content": piece}))
+            outcome = "ok"
+            yield sse(chunk_body(cid, model, created, {}, "stop"))
+            yield SSE_DONE
+        except XiezhiError as e:
+            outcome = "target_error"
+            log.warning("target %s failed while streaming: %s", state.target.name, e)
+            yield sse(error_body(f"target {state.target.name} failed: {e}", "server_error", "target_error"))
+            yield SSE_DONE
+        finally:
+            close = getattr(pieces, "aclose", None)
+            if close is not None:
+                await close()  # stops the generation when the client left early
+            m.requests.labels(outcome).inc()
+            if outcome == "ok":
+                m.latency.observe(time.perf_counter() - t0)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"cache-control": "no-cache"})
 
 
 async def _stream(text: str, model: str, size: int) -> AsyncIterator[bytes]:

@@ -117,14 +117,18 @@ def install_error_handlers(app: FastAPI) -> None:
 def run_uvicorn(app: FastAPI | str, host: str, port: int, access_log: bool, log_level: str = "info",
                 workers: int = 1) -> None:
     """Serve `app` until Ctrl-C (used by the CLI commands). With `workers` > 1, `app` is the
-    import string of an app factory and each worker process builds its own app."""
+    import string of an app factory and each worker process builds its own app.
+
+    uvicorn picks uvloop and httptools when they are installed (``loop="auto"``,
+    ``http="auto"``; both are xiezhi dependencies, uvloop where it builds): a faster event
+    loop and HTTP parser than asyncio + h11 (see benchmarks/proxy_load.py)."""
     import uvicorn
 
     if port < 0 or port > 65535:
         raise XiezhiError(f"--port {port}: not a TCP port (0-65535)")
     try:
         uvicorn.run(app, host=host, port=port, access_log=access_log, log_level=log_level,
-                    timeout_graceful_shutdown=5, workers=workers if workers > 1 else None,
+                    timeout_graceful_shutdown=5, workers=workers if workers > 1 else None, loop="auto", http="auto",
                     factory=isinstance(app, str))
     except OSError as e:
         raise XiezhiError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None

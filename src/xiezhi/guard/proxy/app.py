@@ -8,13 +8,14 @@ normal ``chat.completion`` whose content is the policy's refusal (``finish_reaso
 upstream is never called. Otherwise the (possibly redacted) request goes upstream and the
 answer is checked before it is returned; streams are screened as they flow (see
 `relay`). Also ``GET /v1/models`` (proxied), ``/healthz`` and Prometheus ``/metrics``.
-Guard checks run in a thread pool so the event loop keeps serving other requests.
+Output checks and long inputs run in a thread pool so the event loop keeps serving other requests.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import time
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("xiezhi.guard.proxy")
 T = TypeVar("T")
 SETTINGS_ENV = "XIEZHI_PROXY_SETTINGS"
+WARMUP = [("What is the capital of France?", "Paris is the capital of France."),
+          ("北京有哪些值得参观的博物馆？", "故宫博物院和中国国家博物馆都很值得参观。")]
+"""Warm-up checks at startup: the first Chinese text loads jieba's dictionary (~0.6 s), which
+would otherwise stall the event loop on the first Chinese request."""
 _OUTCOME_BY_STATUS = {400: "bad_request", 401: "unauthorized", 413: "bad_request", 422: "bad_request"}
 
 
@@ -54,13 +59,21 @@ class ProxyState:
     async def run_guard(self, stage: str, size: int, fn: Callable[..., T], *args: Any) -> T:
         """Run a guard check and time it (thread-pool wait included).
 
-        Texts up to `settings.inline_guard_chars` are checked on the event loop: a check of a
-        short text takes about a millisecond, less than a thread hand-off costs once the GIL
-        is contended. Longer texts go to the thread pool so the loop is never held for long.
+        Output checks run in the thread pool: the output stage's `harmful_output` scanner asks
+        the embedded judge, which runs a coroutine on an event loop of its own; on the proxy's
+        loop that started a thread per check and blocked the loop until the judge finished
+        (benchmarks/proxy_load.py, 50 clients, upstream answering after 500 ms, 3,000 requests:
+        added p50 54 ms with the output check on the loop, 2.5 ms in the pool). The judge may also embed the
+        answer with e5 (tens of ms) when its cheap head is unsure.
+
+        Input texts up to `settings.inline_guard_chars` are checked on the event loop: a check of
+        a short prompt takes well under a millisecond, and a hand-off to a thread costs more
+        once threads contend for the GIL (same benchmark: added p50 5.8 ms with every input
+        check in the pool). Longer inputs go to the pool so the loop is never held for long.
         """
         t0 = time.perf_counter()
         try:
-            if size <= self.settings.inline_guard_chars:
+            if stage == "input" and size <= self.settings.inline_guard_chars:
                 return fn(*args)
             return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
         finally:
@@ -79,9 +92,15 @@ def create_app(settings: ProxySettings, guard: Guard | None = None) -> FastAPI:
         g = guard if guard is not None else Guard.from_policy(settings.policy)
         pool = ThreadPoolExecutor(max_workers=settings.guard_threads, thread_name_prefix="xiezhi-guard")
         state = ProxyState(settings, g, Upstream(settings), ProxyMetrics(), pool)
-        if settings.warmup:  # load scanner weights before the first request waits for them
-            await state.run_guard("input", 10**9, g.check_input, "hello")
-            await state.run_guard("output", 10**9, g.check_output, "hello", "hello")
+        if settings.warmup:  # load weights, jieba's dictionary etc. before the first request waits for them
+            for prompt, answer in WARMUP:
+                await state.run_guard("input", 10**9, g.check_input, prompt)
+                await state.run_guard("output", 10**9, g.check_output, answer, prompt)
+        # the guard's weights, lexicons and jieba's dictionary are ~250k long-lived objects: a full
+        # garbage collection walks them all (~50 ms on a 2-core box), stalling the event loop now and
+        # then under load. Freezing them after start-up keeps full collections short.
+        gc.collect()
+        gc.freeze()
         app.state.xiezhi = state
         watcher = asyncio.get_running_loop().create_task(state.metrics.watch_event_loop())
         log.info("guard proxy in front of %s with policy %r", settings.upstream_display, g.policy.name)

@@ -15,17 +15,25 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from xiezhi.guard.proxy import screen
 from xiezhi.serve.http import read_chat_request
-from xiezhi.serve.openai_api import SSE_DONE, chunk_body, completion_body, content_text, error_body, new_id, sse
+from xiezhi.serve.openai_api import (
+    SSE_DONE,
+    APIError,
+    chunk_body,
+    completion_body,
+    content_text,
+    error_body,
+    new_id,
+    sse,
+)
 
 if TYPE_CHECKING:
     from fastapi import Request, Response
 
     from xiezhi.guard import GuardDecision
     from xiezhi.guard.proxy.app import ProxyState
+    from xiezhi.guard.proxy.upstream import UpstreamStream
 
 log = logging.getLogger("xiezhi.guard.proxy")
 _MODEL = "xiezhi-guard"
@@ -130,7 +138,7 @@ class _Relay:
         return self._chunk({"content": d.refusal_message(self.pre.lang)}, "content_filter",
                            xiezhi=screen.xiezhi_info(d))
 
-    async def run(self, resp: httpx.Response) -> AsyncIterator[bytes]:
+    async def run(self, resp: UpstreamStream) -> AsyncIterator[bytes]:
         m = self.state.metrics
         m.in_flight.inc()
         try:
@@ -143,10 +151,10 @@ class _Relay:
             m.requests.labels(self.outcome).inc()
             m.request_seconds.observe(time.perf_counter() - self.t0)
 
-    async def _relay(self, resp: httpx.Response) -> AsyncIterator[bytes]:
+    async def _relay(self, resp: UpstreamStream) -> AsyncIterator[bytes]:
         first, finished, trailers = True, False, []
         try:
-            async for line in resp.aiter_lines():
+            async for line in resp.lines():
                 if not line.startswith("data:"):
                     continue
                 payload = line[5:].strip()
@@ -193,8 +201,7 @@ class _Relay:
                     finished = True
                     if self.outcome == "blocked_output":
                         return
-        except httpx.HTTPError as e:
-            err = self.state.upstream.transport_error(e, "/chat/completions")
+        except APIError as err:  # a transport error while streaming (logged by the upstream)
             self.outcome = "upstream_error"
             yield sse(error_body(err.message, err.type, err.code))
             yield SSE_DONE

@@ -15,9 +15,9 @@ class ProxySettings(BaseModel):
     logged or echoed. Streamed output is released only after the guard has seen it, minus
     a hold-back window of `holdback_chars` (so a blocked phrase up to that long never
     reaches the client even in part); the text is re-checked every `scan_every_chars`
-    new characters (or every quarter of the text so far, whichever is more). Guard checks of
-    texts up to `inline_guard_chars` run on the event loop (about a millisecond each), longer
-    ones in a pool of `guard_threads` threads.
+    new characters (or every quarter of the text so far, whichever is more). Input checks of
+    texts up to `inline_guard_chars` run on the event loop (well under a millisecond each);
+    longer inputs and all output checks run in a pool of `guard_threads` threads.
     """
 
     upstream: str

@@ -1,17 +1,24 @@
-"""The upstream model server: one pooled `httpx.AsyncClient`, credential handling, error mapping.
+"""The upstream model server: one shared `aiohttp.ClientSession`, credential handling, error mapping.
 
 The upstream key goes into the ``Authorization`` header only; `scrub` removes it from any
 upstream text the proxy passes on, and transport errors become OpenAI-shaped 502/504
 errors with one log line that names the upstream without credentials.
+
+aiohttp rather than httpx: in a cProfile of the proxy under load (benchmarks/proxy_load.py,
+50 clients) the httpx call took ~40% of the event loop's time, 4.2 ms per request under the
+profiler (a tenth of it a failing import that httpcore repeats on every call); the aiohttp
+call takes 0.36 ms. No request is retried (a chat completion is not idempotent).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import aiohttp
 
 from xiezhi.serve.openai_api import APIError
 
@@ -20,41 +27,79 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("xiezhi.guard.proxy")
 KEEPALIVE_EXPIRY_S = 2.0
+TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
+
+
+class UpstreamStream:
+    """An open streamed upstream answer: iterate `lines()`, then `aclose()`.
+
+    Transport errors while reading come out of `lines()` as `APIError` (already logged).
+    Closing before the end drops the connection, so the upstream stops generating.
+    """
+
+    def __init__(self, upstream: Upstream, resp: aiohttp.ClientResponse, path: str) -> None:
+        self._upstream, self._resp, self._path = upstream, resp, path
+        self._done = False
+
+    async def lines(self) -> AsyncIterator[str]:
+        """The body's lines (without the line end), decoded as UTF-8, as they arrive."""
+        buf = b""
+        try:
+            async for data in self._resp.content.iter_any():
+                buf += data
+                if b"\n" not in buf:
+                    continue
+                *complete, buf = buf.split(b"\n")
+                for raw in complete:
+                    yield raw.rstrip(b"\r").decode("utf-8", "replace")
+        except TRANSPORT_ERRORS as e:
+            raise self._upstream.transport_error(e, self._path) from None
+        self._done = True
+        if buf:
+            yield buf.rstrip(b"\r").decode("utf-8", "replace")
+
+    async def aclose(self) -> None:
+        if self._done:
+            self._resp.release()  # read to the end: the connection goes back to the pool
+        else:
+            self._resp.close()  # closes the connection: the upstream sees the client leave
 
 
 class Upstream:
-    """Sends requests to the upstream OpenAI-compatible server over pooled connections.
+    """Sends requests to the upstream OpenAI-compatible server over pooled keep-alive connections.
 
-    The pool is split over a few `httpx.AsyncClient`s used in turn: httpcore scans every
-    connection of a pool on each request, which costs milliseconds at 50+ connections;
-    `shards` smaller pools keep that scan short (measured in benchmarks/proxy_load.py).
+    The session is created on first use, inside the running event loop (aiohttp binds it
+    to that loop); `aclose()` closes it.
     """
 
-    def __init__(self, settings: ProxySettings, shards: int = 8) -> None:
+    def __init__(self, settings: ProxySettings) -> None:
         self.settings = settings
         self._key = settings.upstream_key.get_secret_value() if settings.upstream_key else ""
-        shards = max(1, min(shards, settings.max_connections))
-        per = -(-settings.max_connections // shards)
+        self._session: aiohttp.ClientSession | None = None
         # idle pooled connections are dropped well before a server's keep-alive timeout closes them
-        # (uvicorn's default is 5 s, httpx's own expiry too): reusing one that the server is closing
-        # at that moment fails the request with a ReadError (seen under load in proxy_load.py)
-        limits = httpx.Limits(max_connections=per, max_keepalive_connections=per,
-                              keepalive_expiry=KEEPALIVE_EXPIRY_S)
-        timeout = httpx.Timeout(settings.timeout_s, connect=settings.connect_timeout_s)
-        tls = httpx.create_ssl_context()  # loaded once, shared by the shards
-        self._clients = [httpx.AsyncClient(base_url=settings.upstream, limits=limits, timeout=timeout, verify=tls)
-                         for _ in range(shards)]
-        self._turn = 0
+        # (uvicorn's default is 5 s): reusing one that the server is closing at that moment fails the
+        # request (seen under load in benchmarks/proxy_load.py with httpx's 5 s default)
+        self._timeout = aiohttp.ClientTimeout(total=None, connect=settings.timeout_s,
+                                              sock_connect=settings.connect_timeout_s,
+                                              sock_read=settings.timeout_s)
 
     @property
-    def client(self) -> httpx.AsyncClient:
-        """The next client in turn."""
-        self._turn = (self._turn + 1) % len(self._clients)
-        return self._clients[self._turn]
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self.settings.max_connections, limit_per_host=0,
+                                             keepalive_timeout=KEEPALIVE_EXPIRY_S, ttl_dns_cache=60)
+            self._session = aiohttp.ClientSession(connector=connector, timeout=self._timeout,
+                                                  skip_auto_headers=("User-Agent",),
+                                                  headers={"user-agent": "xiezhi-guard-proxy"})
+        return self._session
+
+    def url(self, path: str) -> str:
+        return f"{self.settings.upstream}{path}"
 
     async def aclose(self) -> None:
-        for c in self._clients:
-            await c.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     def headers(self, client_auth: str | None) -> dict[str, str]:
         """Upstream headers: the upstream key if configured; else the client's own key when the
@@ -70,11 +115,11 @@ class Upstream:
         """`text` with the upstream key masked (it must never reach a client or a log)."""
         return text.replace(self._key, "***") if self._key else text
 
-    def transport_error(self, e: httpx.HTTPError, path: str) -> APIError:
+    def transport_error(self, e: BaseException, path: str) -> APIError:
         """Log one line and build the client's error for a failed upstream exchange."""
         what = self.scrub(f"{type(e).__name__}: {e}")[:300]
         log.warning("upstream %s%s failed: %s", self.settings.upstream_display, path, what)
-        if isinstance(e, httpx.TimeoutException):
+        if isinstance(e, asyncio.TimeoutError):
             return APIError(504, "the upstream model server timed out", "server_error", "upstream_timeout")
         return APIError(502, "the upstream model server is unreachable", "server_error", "upstream_unreachable")
 
@@ -98,28 +143,31 @@ class Upstream:
         type_ = "invalid_request_error" if 400 <= status < 500 else "server_error"
         return APIError(status if 400 <= status < 600 else 502, message, type_, "upstream_error")
 
+    async def _request(self, method: str, path: str, payload: bytes | None,
+                       client_auth: str | None) -> tuple[int, bytes]:
+        try:
+            async with self.session.request(method, self.url(path), data=payload,
+                                            headers=self.headers(client_auth)) as resp:
+                return resp.status, await resp.read()
+        except TRANSPORT_ERRORS as e:
+            raise self.transport_error(e, path) from None
+
     async def post_json(self, path: str, body: dict[str, Any], client_auth: str | None) -> dict[str, Any]:
         """POST a JSON body and return the JSON answer (errors raised as APIError)."""
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        try:
-            resp = await self.client.post(path, content=payload, headers=self.headers(client_auth))
-        except httpx.HTTPError as e:
-            raise self.transport_error(e, path) from None
-        return self._json_object(resp, path, warn=True)
+        status, raw = await self._request("POST", path, payload, client_auth)
+        return self._json_object(status, raw, path, warn=True)
 
     async def get_json(self, path: str, client_auth: str | None) -> dict[str, Any]:
-        try:
-            resp = await self.client.get(path, headers=self.headers(client_auth))
-        except httpx.HTTPError as e:
-            raise self.transport_error(e, path) from None
-        return self._json_object(resp, path, warn=False)
+        status, raw = await self._request("GET", path, None, client_auth)
+        return self._json_object(status, raw, path, warn=False)
 
-    def _json_object(self, resp: httpx.Response, path: str, *, warn: bool) -> dict[str, Any]:
+    def _json_object(self, status: int, raw: bytes, path: str, *, warn: bool) -> dict[str, Any]:
         """The upstream's answer as a JSON object; an error status or a non-object body is an APIError."""
-        if resp.status_code >= 300:
-            raise self.status_error(resp.status_code, resp.content)
+        if status >= 300:
+            raise self.status_error(status, raw)
         try:
-            data = resp.json()
+            data = json.loads(raw)
         except ValueError:
             data = None
         if not isinstance(data, dict):
@@ -129,20 +177,18 @@ class Upstream:
             raise APIError(502, "the upstream model server returned invalid JSON", "server_error", "upstream_invalid")
         return data
 
-    async def open_stream(self, path: str, body: dict[str, Any], client_auth: str | None) -> httpx.Response:
-        """Start a streamed POST; the caller must `aclose()` the response."""
+    async def open_stream(self, path: str, body: dict[str, Any], client_auth: str | None) -> UpstreamStream:
+        """Start a streamed POST; the caller must `aclose()` the stream."""
         payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        client = self.client
-        req = client.build_request("POST", path, content=payload, headers=self.headers(client_auth))
         try:
-            resp = await client.send(req, stream=True)
-        except httpx.HTTPError as e:
+            resp = await self.session.post(self.url(path), data=payload, headers=self.headers(client_auth))
+        except TRANSPORT_ERRORS as e:
             raise self.transport_error(e, path) from None
-        if resp.status_code >= 300:
+        if resp.status >= 300:
             try:
-                raw = await resp.aread()
-            except httpx.HTTPError:
+                raw = await resp.read()
+            except TRANSPORT_ERRORS:
                 raw = b""
-            await resp.aclose()
-            raise self.status_error(resp.status_code, raw)
-        return resp
+            resp.close()
+            raise self.status_error(resp.status, raw)
+        return UpstreamStream(self, resp, path)
