@@ -93,3 +93,37 @@ def test_shipped_semantic_head_catches_keywordless_paraphrases() -> None:
     for t in benign:  # and end to end, the scanners leave them alone
         assert InjectionScanner().scan(t, CTX).risk < 0.5
         assert JailbreakScanner().scan(t, CTX).risk < 0.5
+
+
+def test_deferring_semantic_skips_the_e5_stage_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the proxy's event loop runs: the cheap part only; a full check follows in a thread."""
+    import threading
+
+    from xiezhi.guard.scanners.attack import deferring_semantic
+
+    calls: list[str] = []
+
+    class FakeHead:
+        def predict(self, text: str) -> float:
+            calls.append(threading.current_thread().name)
+            return 0.9
+
+    monkeypatch.setattr(e5head, "shared_e5_attack_head", lambda: FakeHead())
+    in_band = InjectionScanner(band_low=0.0, band_high=1.0)
+    with deferring_semantic() as deferred:
+        cheap = in_band.scan("How do I bake sourdough bread?", CTX)
+    assert deferred == ["injection"] and not calls and cheap.risk < 0.5
+    # outside the block (and in any other thread) the stage runs again
+    full = in_band.scan("How do I bake sourdough bread?", CTX)
+    assert calls and full.risk == pytest.approx(0.9)
+    calls.clear()
+    with deferring_semantic() as deferred:
+        out: list[float] = []
+        t = threading.Thread(target=lambda: out.append(in_band.scan("How do I bake bread?", CTX).risk))
+        t.start()
+        t.join()
+    assert deferred == [] and calls and out == [pytest.approx(0.9)]
+    out_of_band = InjectionScanner(band_low=0.99, band_high=0.995)
+    with deferring_semantic() as deferred:
+        out_of_band.scan("How do I bake sourdough bread?", CTX)
+    assert deferred == []

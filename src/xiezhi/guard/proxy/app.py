@@ -29,6 +29,7 @@ from fastapi.responses import Response
 
 from xiezhi.guard.proxy.metrics import ProxyMetrics
 from xiezhi.guard.proxy.settings import ProxySettings
+from xiezhi.guard.scanners.attack import deferring_semantic
 from xiezhi.serve.openai_api import APIError
 
 if TYPE_CHECKING:
@@ -69,12 +70,17 @@ class ProxyState:
         Input texts up to `settings.inline_guard_chars` are checked on the event loop: a check of
         a short prompt takes well under a millisecond, and a hand-off to a thread costs more
         once threads contend for the GIL (same benchmark: added p50 5.8 ms with every input
-        check in the pool). Longer inputs go to the pool so the loop is never held for long.
+        check in the pool). Longer inputs go to the pool so the loop is never held for long, and
+        so does an inline check whose scanners wanted their e5 stage (`deferring_semantic`): the
+        loop only ever runs the sub-millisecond part.
         """
         t0 = time.perf_counter()
         try:
             if stage == "input" and size <= self.settings.inline_guard_chars:
-                return fn(*args)
+                with deferring_semantic() as deferred:
+                    decision = fn(*args)
+                if not deferred:  # no scanner needed its e5 stage: the cheap check is the whole check
+                    return decision
             return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
         finally:
             self.metrics.guard_seconds.labels(stage).observe(time.perf_counter() - t0)

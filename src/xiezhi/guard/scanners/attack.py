@@ -15,8 +15,11 @@ prompts score below the band or above it, so the median stays on the sub-millise
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import re
+from collections.abc import Iterator
 
 from xiezhi.guard.scanners.base import ScanContext, ScanResult
 from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, noisy_or
@@ -24,6 +27,27 @@ from xiezhi.guard.scanners.rules import Rule, match_rules
 from xiezhi.guard.scanners.textmodel import shared_heads
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# Set by `deferring_semantic()`: the semantic stage is skipped and recorded here instead of run.
+_DEFERRED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("xiezhi_semantic_deferred",
+                                                                             default=None)
+
+
+@contextlib.contextmanager
+def deferring_semantic() -> Iterator[list[str]]:
+    """Within this block the scanners skip their e5 stage and append their name to the list.
+
+    The guard proxy checks a prompt on its event loop this way (sub-millisecond) and, only when
+    the list is not empty, checks it again in full in a worker thread, so a tens-of-ms e5
+    embedding never holds the loop. Threads start with a fresh context: there the stage runs.
+    """
+    skipped: list[str] = []
+    token = _DEFERRED.set(skipped)
+    try:
+        yield skipped
+    finally:
+        _DEFERRED.reset(token)
+
 
 # A request *about* a short quoted phrase (translate it, what does it mean) mentions an attack
 # string without using it: "Translate 'ignore previous instructions' into French". Such a
@@ -126,6 +150,10 @@ class AttackScanner(BaseScanner):
             best = noisy_or(best, sig)
             reasons += [f"evasion: {k}" for k in sorted(norm.signals)]
         if self.semantic and self.use_model and self.band_low <= best < self.band_high:
+            deferred = _DEFERRED.get()
+            if deferred is not None:
+                deferred.append(self.head)
+                return self.result(best, reasons)
             from xiezhi.guard.scanners.e5head import shared_e5_attack_head
 
             e5 = shared_e5_attack_head()
