@@ -48,6 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "proxy_load.json"
 REPLY = "Paris is the capital of France. It is known for the Eiffel Tower, the Louvre and its cafes."
+UNIQUE = False
 PROMPTS = [
     "What is the capital of France?", "Give me three tips for growing tomatoes on a balcony.",
     "How do I convert Celsius to Fahrenheit?", "Summarise the plot of Romeo and Juliet in two sentences.",
@@ -157,9 +158,12 @@ async def load(port: int, n: int, concurrency: int, rss_pid: int | None = None) 
     import psutil
 
     proc = psutil.Process(rss_pid) if rss_pid else None
+    # with UNIQUE every request's prompt differs (a request number appended), as real traffic does:
+    # otherwise the guard's per-text caches answer repeated prompts without running their models
+    texts = ([f"{PROMPTS[i % len(PROMPTS)]} #{i}" for i in range(n)] if UNIQUE else PROMPTS)
     payloads = [json.dumps({"model": "bench", "max_tokens": 64, "messages": [
         {"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": p}]},
-        ensure_ascii=False).encode() for p in PROMPTS]
+        ensure_ascii=False).encode() for p in texts]
     lat: list[float] = []
     errors: dict[str, int] = {}
     rss: list[dict[str, float]] = []
@@ -429,6 +433,11 @@ def main() -> None:
                     help="extra flags for xiezhi guard serve, e.g. '--inline-guard-chars 0'")
     ap.add_argument("--profile", type=Path, default=None, help="run the proxy under cProfile; .prof files go here")
     ap.add_argument("--quick", action="store_true", help="2,000 requests per case")
+    ap.add_argument("--unique", action=argparse.BooleanOptionalAction, default=False,
+                    help="append the request number to every prompt, so no two requests are the same text")
+    ap.add_argument("--prompts", type=Path, default=None,
+                    help="benign prompts to send, one per line (default: 14 built-in everyday prompts, none "
+                         "of which reaches the guard's e5 stage)")
     ap.add_argument("--role", choices=["upstream"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, default=RESULTS)
@@ -438,6 +447,10 @@ def main() -> None:
         return
     if args.quick:
         args.requests = min(args.requests, 2000)
+    global UNIQUE
+    UNIQUE = args.unique
+    if args.prompts is not None:
+        PROMPTS[:] = [line.strip() for line in args.prompts.read_text(encoding="utf-8").splitlines() if line.strip()]
     cpus = os.cpu_count() or 1
     workers = ([int(w) for w in args.workers.split(",")] if args.workers
                else [1] + ([min(8, cpus // 2)] if cpus >= 4 else []))
@@ -455,6 +468,7 @@ def main() -> None:
                 "goal: the upstream waits upstream_delay_ms per answer (like a model), closed-loop clients; "
                 "saturation: the upstream answers at once, so latency is queueing and req/s is the figure",
         "policy": args.policy,
+        "prompts": (str(args.prompts) if args.prompts else "built-in (14)") + (", unique" if args.unique else ""),
         "requests": args.requests, "concurrency": args.concurrency,
         "machine": f"{platform.machine()} {_cpu_model()}, {cpus} CPUs, Python {platform.python_version()}",
         "installed": {"uvloop": importlib.util.find_spec("uvloop") is not None,

@@ -234,7 +234,7 @@ def featurize(texts: list[str]):  # type: ignore[no-untyped-def]
                       shape=(len(texts), 2**DIM_BITS))
 
 
-def train(rows: list[Row], c: float, fpr_target: float) -> dict[str, object]:
+def train(rows: list[Row], c: float, fpr_target: float, fpr_harmful: float | None = None) -> dict[str, object]:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold, cross_val_predict
@@ -243,6 +243,7 @@ def train(rows: list[Row], c: float, fpr_target: float) -> dict[str, object]:
 
     weights, biases, report = [], [], {}
     for head in HEADS:
+        head_fpr = fpr_harmful if head == "harmful" and fpr_harmful is not None else fpr_target
         pairs = [(r, y) for r, y in head_labels(head, rows) if r.split == "train"]
         x = featurize([r.text for r, _ in pairs])
         y = np.array([y for _, y in pairs])
@@ -251,14 +252,14 @@ def train(rows: list[Row], c: float, fpr_target: float) -> dict[str, object]:
         # out-of-fold scores on the training split set the operating point (test stays unseen)
         oof = cross_val_predict(clf, x, y, cv=GroupKFold(n_splits=5), groups=groups, method="decision_function")
         neg = np.sort(oof[y == 0])
-        cut = float(neg[min(len(neg) - 1, int(np.ceil((1 - fpr_target) * len(neg))))])
+        cut = float(neg[min(len(neg) - 1, int(np.ceil((1 - head_fpr) * len(neg))))])
         clf.fit(x, y)
         weights.append(clf.coef_[0].astype(np.float16))
         biases.append(float(clf.intercept_[0]) - cut)  # p = 0.5 at the chosen out-of-fold cut
         tpr = float((oof[y == 1] > cut).mean())
         report[head] = {"n_train": len(pairs), "n_pos": int(y.sum()), "oof_cut": cut, "oof_tpr": tpr,
-                        "oof_fpr_target": fpr_target}
-        print(f"{head}: n={len(pairs)} pos={int(y.sum())} out-of-fold TPR={tpr:.3f} at FPR<={fpr_target}")
+                        "oof_fpr_target": head_fpr}
+        print(f"{head}: n={len(pairs)} pos={int(y.sum())} out-of-fold TPR={tpr:.3f} at FPR<={head_fpr}")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, weights=np.stack(weights), bias=np.array(biases), heads=np.array(HEADS),
                         dim_bits=np.array(DIM_BITS))
@@ -357,6 +358,9 @@ def main() -> None:
     ap.add_argument("--c", type=float, default=8.0, help="inverse L2 regularisation strength")
     ap.add_argument("--fpr", type=float, default=0.002,
                     help="out-of-fold benign FPR at p = 0.5 of each n-gram head (three heads and the rules add up)")
+    ap.add_argument("--fpr-harmful", type=float, default=0.01,
+                    help="the same for the harmful-request head: at 0.002 it blocked 0.39 of held-out harmful "
+                         "requests against 0.54 at 0.01 (benchmarks/guard_detection.py)")
     ap.add_argument("--e5-fpr", type=float, default=0.01,
                     help="out-of-fold benign FPR at p = 0.5 of the semantic stage's head (applied in a band only)")
     ap.add_argument("--no-bank", action="store_true", help="do not use the xiezhi seed bank")
@@ -372,7 +376,7 @@ def main() -> None:
         counts[k] = counts.get(k, 0) + 1
     for k in sorted(counts):
         print(f"  {k}: {counts[k]}")
-    report = train(rows, args.c, args.fpr)
+    report = train(rows, args.c, args.fpr, args.fpr_harmful)
     report["sources"] = counts
     if args.e5:
         report["e5"] = train_e5(rows, 1.0, args.fpr)
