@@ -234,10 +234,24 @@ def featurize(texts: list[str]):  # type: ignore[no-untyped-def]
                       shape=(len(texts), 2**DIM_BITS))
 
 
-def train(rows: list[Row], c: float, fpr_target: float, fpr_harmful: float | None = None) -> dict[str, object]:
+def fit_at_fpr(x, y, groups: list[str], c: float, fpr_target: float):  # type: ignore[no-untyped-def]
+    """Fit a balanced logistic head; its operating point is the out-of-fold score (grouped
+    5-fold on the training split) that keeps `fpr_target` of the negatives below it.
+    Returns (classifier, cut, out-of-fold TPR at the cut)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold, cross_val_predict
+
+    clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=0)
+    oof = cross_val_predict(clf, x, y, cv=GroupKFold(n_splits=5), groups=groups, method="decision_function")
+    neg = np.sort(oof[y == 0])
+    cut = float(neg[min(len(neg) - 1, int(np.ceil((1 - fpr_target) * len(neg))))])
+    clf.fit(x, y)
+    return clf, cut, float((oof[y == 1] > cut).mean())
+
+
+def train(rows: list[Row], c: float, fpr_target: float, fpr_harmful: float | None = None) -> dict[str, object]:
+    import numpy as np
 
     from xiezhi.guard.scanners.textmodel import DIM_BITS
 
@@ -248,15 +262,10 @@ def train(rows: list[Row], c: float, fpr_target: float, fpr_harmful: float | Non
         x = featurize([r.text for r, _ in pairs])
         y = np.array([y for _, y in pairs])
         groups = [f"{r.source}:{r.group}" for r, _ in pairs]
-        clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=0)
         # out-of-fold scores on the training split set the operating point (test stays unseen)
-        oof = cross_val_predict(clf, x, y, cv=GroupKFold(n_splits=5), groups=groups, method="decision_function")
-        neg = np.sort(oof[y == 0])
-        cut = float(neg[min(len(neg) - 1, int(np.ceil((1 - head_fpr) * len(neg))))])
-        clf.fit(x, y)
+        clf, cut, tpr = fit_at_fpr(x, y, groups, c, head_fpr)
         weights.append(clf.coef_[0].astype(np.float16))
         biases.append(float(clf.intercept_[0]) - cut)  # p = 0.5 at the chosen out-of-fold cut
-        tpr = float((oof[y == 1] > cut).mean())
         report[head] = {"n_train": len(pairs), "n_pos": int(y.sum()), "oof_cut": cut, "oof_tpr": tpr,
                         "oof_fpr_target": head_fpr}
         print(f"{head}: n={len(pairs)} pos={int(y.sum())} out-of-fold TPR={tpr:.3f} at FPR<={head_fpr}")
@@ -291,8 +300,6 @@ def _embed_cached(texts: list[str], cache: Path):  # type: ignore[no-untyped-def
 def train_e5(rows: list[Row], c: float, fpr_target: float) -> dict[str, object]:
     """The same heads over e5 embeddings (slow: embeds every training text once, cached)."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, cross_val_predict
 
     from xiezhi.guard.scanners.e5head import E5_WEIGHTS
 
@@ -305,14 +312,9 @@ def train_e5(rows: list[Row], c: float, fpr_target: float) -> dict[str, object]:
         x = emb[[index[id(r)] for r, _ in pairs]]
         y = np.array([y for _, y in pairs])
         groups = [f"{r.source}:{r.group}" for r, _ in pairs]
-        clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=0)
-        oof = cross_val_predict(clf, x, y, cv=GroupKFold(n_splits=5), groups=groups, method="decision_function")
-        neg = np.sort(oof[y == 0])
-        cut = float(neg[min(len(neg) - 1, int(np.ceil((1 - fpr_target) * len(neg))))])
-        clf.fit(x, y)
+        clf, cut, tpr = fit_at_fpr(x, y, groups, c, fpr_target)
         weights.append(clf.coef_[0].astype(np.float32))
         biases.append(float(clf.intercept_[0]) - cut)
-        tpr = float((oof[y == 1] > cut).mean())
         report[head] = {"n_train": len(pairs), "oof_tpr": tpr, "oof_fpr_target": fpr_target}
         print(f"e5 {head}: n={len(pairs)} out-of-fold TPR={tpr:.3f} at FPR<={fpr_target}")
     np.savez_compressed(E5_WEIGHTS, weights=np.stack(weights), bias=np.array(biases), heads=np.array(HEADS))
@@ -327,8 +329,6 @@ def train_e5_attack(rows: list[Row], c: float, fpr_target: float, band_low: floa
     training split's benign prompts below it. Harmful requests are left out (the
     harmful_request scanner's job; as negatives they blur jailbreak wrappers around them)."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, cross_val_predict
 
     from xiezhi.guard.scanners.e5head import E5_ATTACK_WEIGHTS, SEMANTIC_TOKENS, cut_head_tail
     from xiezhi.guard.scanners.normalize import normalize
@@ -339,12 +339,7 @@ def train_e5_attack(rows: list[Row], c: float, fpr_target: float, band_low: floa
     x = _embed_cached(cuts, Path(f"/tmp/xiezhi_guard_e5_attack_cache_{SEMANTIC_TOKENS}.npz"))
     y = np.array([y for _, y in pairs])
     groups = [f"{r.source}:{r.group}" for r, _ in pairs]
-    clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=0)
-    oof = cross_val_predict(clf, x, y, cv=GroupKFold(n_splits=5), groups=groups, method="decision_function")
-    neg = np.sort(oof[y == 0])
-    cut = float(neg[min(len(neg) - 1, int(np.ceil((1 - fpr_target) * len(neg))))])
-    clf.fit(x, y)
-    tpr = float((oof[y == 1] > cut).mean())
+    clf, cut, tpr = fit_at_fpr(x, y, groups, c, fpr_target)
     np.savez_compressed(E5_ATTACK_WEIGHTS, weight=clf.coef_[0].astype(np.float32),
                         bias=np.array(float(clf.intercept_[0]) - cut), budget=np.array(SEMANTIC_TOKENS))
     print(f"e5 attack (semantic stage): n={len(pairs)} pos={int(y.sum())} out-of-fold TPR={tpr:.3f} "

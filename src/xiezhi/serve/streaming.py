@@ -85,7 +85,6 @@ async def stream_local(model: LocalChatModel, conversation: Sequence[Message], p
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList, TextStreamer
 
-    from xiezhi.targets.local import MAX_PROMPT_TOKENS
 
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, str | BaseException | None]] = asyncio.Queue()
@@ -107,22 +106,9 @@ async def stream_local(model: LocalChatModel, conversation: Sequence[Message], p
         try:
             prompt = model.render(conversation)
             with model.lock:
-                tok.truncation_side = "left"
-                enc = tok([prompt], return_tensors="pt", padding=True, truncation=True,
-                          max_length=MAX_PROMPT_TOKENS, add_special_tokens=False)
-                kwargs: dict[str, Any] = {
-                    "max_new_tokens": max(1, params.max_tokens),
-                    "pad_token_id": tok.pad_token_id,
-                    "eos_token_id": tok.eos_token_id,
-                    "streamer": _Pieces(tok, skip_prompt=True, skip_special_tokens=True),
-                    "stopping_criteria": StoppingCriteriaList([_Cancel()]),
-                }
-                if params.temperature > 0:
-                    if params.seed is not None:
-                        torch.manual_seed(params.seed)
-                    kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
-                else:
-                    kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+                enc, kwargs = model.generation_inputs([prompt], params)
+                kwargs.update(streamer=_Pieces(tok, skip_prompt=True, skip_special_tokens=True),
+                              stopping_criteria=StoppingCriteriaList([_Cancel()]))
                 with torch.inference_mode():
                     model.model.generate(**enc, **kwargs)
             loop.call_soon_threadsafe(queue.put_nowait, ("end", None))

@@ -68,24 +68,30 @@ class LocalChatModel:
             return text
         return "\n".join(f"{m['role']}: {m['content']}" for m in msgs) + "\nassistant:"
 
+    def generation_inputs(self, prompts: list[str], params: GenerationParams) -> tuple[Any, dict[str, Any]]:
+        """Tokenised prompts (left-truncated to fit) and the `generate` keyword arguments for
+        `params`: greedy at temperature 0, else seeded sampling. Call with `self.lock` held."""
+        self.tokenizer.truncation_side = "left"
+        enc = self.tokenizer(prompts, return_tensors="pt", padding=True, truncation=True,
+                             max_length=MAX_PROMPT_TOKENS, add_special_tokens=False)
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": max(1, params.max_tokens),
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "eos_token_id": self.tokenizer.eos_token_id,
+        }
+        if params.temperature > 0:
+            if params.seed is not None:
+                self.torch.manual_seed(params.seed)
+            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
+        else:
+            kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        return enc, kwargs
+
     def generate(self, conversations: Sequence[Sequence[Message]], params: GenerationParams) -> list[str]:
         torch = self.torch
         prompts = [self.render(c) for c in conversations]
         with self.lock:
-            self.tokenizer.truncation_side = "left"
-            enc = self.tokenizer(prompts, return_tensors="pt", padding=True, truncation=True,
-                                 max_length=MAX_PROMPT_TOKENS, add_special_tokens=False)
-            kwargs: dict[str, Any] = {
-                "max_new_tokens": max(1, params.max_tokens),
-                "pad_token_id": self.tokenizer.pad_token_id,
-                "eos_token_id": self.tokenizer.eos_token_id,
-            }
-            if params.temperature > 0:
-                if params.seed is not None:
-                    torch.manual_seed(params.seed)
-                kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
-            else:
-                kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+            enc, kwargs = self.generation_inputs(prompts, params)
             with torch.inference_mode():
                 out = self.model.generate(**enc, **kwargs)
         width = enc["input_ids"].shape[1]
