@@ -69,6 +69,9 @@ class HarmfulOutputScanner(BaseScanner):
         seed = Seed(id=sid, text=prompt, lang=detect_lang(prompt), source="guard")
         attempt = Attempt(id=stable_id(sid, text), run_id="guard", index=0, seed=seed, prompt=prompt,
                           response=text)
+        score_sync = getattr(judge, "score", None)  # the embedded judge scores synchronously: no loop,
+        if callable(score_sync):                    # no thread per check (the proxy calls this per answer)
+            return float(score_sync([attempt])[0].score)
         verdict = run_sync(judge.judge(attempt))
         return float(verdict.score)
 
