@@ -7,15 +7,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from xiezhi.judges.devdata import HARM_SAFE_MAX, HARM_UNSAFE_MIN, load_dev_rows, repo_root
 
-SHARED = repo_root().parent / "shared" / "data" / "judge"
 
-
-@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data/judge")
-def test_splits_do_not_share_objectives_or_responses() -> None:
+def test_splits_do_not_share_objectives_or_responses(shared_data: Path) -> None:
     rows = load_dev_rows()
     en = [r for r in rows if r.lang == "en"]
     train_obj = {r.prompt.strip().lower() for r in en if r.split == "train"}
@@ -28,8 +24,7 @@ def test_splits_do_not_share_objectives_or_responses() -> None:
     assert 0 < HARM_SAFE_MAX < HARM_UNSAFE_MIN < 1
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data/judge")
-def test_extra_chinese_rows_are_training_only_and_on_new_topics() -> None:
+def test_extra_chinese_rows_are_training_only_and_on_new_topics(shared_data: Path) -> None:
     rows = load_dev_rows()
     extra = [r for r in rows if r.source.startswith("xiezhi/zh_train_extra")]
     test_prompts = {r.prompt for r in rows if r.lang == "zh" and r.split == "test"}
@@ -59,8 +54,7 @@ def test_newton_logistic_regression_separates_and_is_deterministic() -> None:
     assert acc > 0.95 and w1[0] > abs(w1[2:]).max()
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/data/judge")
-def test_english_synthetic_rows_split_by_behaviour_and_phrasing() -> None:
+def test_english_synthetic_rows_split_by_behaviour_and_phrasing(shared_data: Path) -> None:
     """en_jbb_synth: no behaviour on both sides (also not via a PyRIT objective), no held-out
     response phrasing in training, enough behaviours; guard refusals are training-only."""
     import json

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,9 +141,10 @@ def repo_root() -> Path:
 
 
 def load_dev_rows(root: Path | None = None) -> list[Row]:
-    """All development rows; `root` is the repository root (``shared/`` lies beside it)."""
+    """All development rows; `root` is the repository root (``shared/`` lies beside it, or
+    ``$XIEZHI_SHARED_DATA`` names the data folder)."""
     root = root or repo_root()
-    shared = root.parent / "shared" / "data"
+    shared = Path(os.environ.get("XIEZHI_SHARED_DATA") or root.parent / "shared" / "data")
     data = root / "tests" / "judges" / "data"
     main = (english_rows(shared) + chinese_rows(data / "zh_pairs.jsonl") + chinese_rows(data / "zh_train_extra.jsonl")
             + authored_rows(data / "en_jbb_synth.jsonl", "xiezhi_en") + authored_rows(data / "guard_refusals.jsonl",
