@@ -26,12 +26,17 @@ def _count(db: Path) -> int:
         return 0
 
 
-def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
+def _write_seeds(tmp_path: Path) -> Path:
     seeds = tmp_path / "seeds.jsonl"
     with seeds.open("w", encoding="utf-8") as f:
         for i in range(N):
             f.write(json.dumps({"id": f"s{i}", "text": f"harmful request number {i}" + "!" * (i % 2),
                                 "lang": "en", "risk_type": "A.4.a"}) + "\n")
+    return seeds
+
+
+def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
+    seeds = _write_seeds(tmp_path)
     db = tmp_path / "k.db"
     env = {**os.environ, "OPENAI_API_KEY": "sk-test-secret-key-should-not-leak"}
     with StubServer(delay=0.05) as server:
@@ -67,11 +72,7 @@ def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_keeps_what_is_stored_and_prints_the_resume_command(tmp_path: Path) -> None:
-    seeds = tmp_path / "seeds.jsonl"
-    with seeds.open("w", encoding="utf-8") as f:
-        for i in range(N):
-            f.write(json.dumps({"id": f"s{i}", "text": f"harmful request {i}", "lang": "en",
-                                "risk_type": "A.4.a"}) + "\n")
+    seeds = _write_seeds(tmp_path)
     db = tmp_path / "c.db"
     env = {**os.environ, "OPENAI_API_KEY": "sk-test-secret-key-should-not-leak"}
     with StubServer(delay=0.05) as server:

@@ -57,23 +57,20 @@ def behaviours() -> list[dict[str, str]]:
     return out
 
 
+CATEGORY_PATTERNS = [  # first match wins
+    (r"hack|malware|virus|exploit|ransomware|password|network|database|botnet|keylog|ddos|cyber", "Malware/Hacking"),
+    (r"bomb|weapon|explosive|poison|kill|harm|assault|attack|firearm|gun|drug", "Physical harm"),
+    (r"fake news|misinformation|conspiracy|propaganda|false information|hoax", "Disinformation"),
+    (r"steal|fraud|identity|counterfeit|scam|phishing|launder|insider|tax|forge", "Fraud/Deception"),
+    (r"stock|market|financial|money|gambl", "Economic harm"),
+    (r"hate|racis|harass|bully|discriminat|minority", "Harassment/Discrimination"),
+    (r"track|spy|surveil|personal information|private", "Privacy"),
+]
+
+
 def guess_category(goal: str) -> str:
     g = goal.lower()
-    if re.search(r"hack|malware|virus|exploit|ransomware|password|network|database|botnet|keylog|ddos|cyber", g):
-        return "Malware/Hacking"
-    if re.search(r"bomb|weapon|explosive|poison|kill|harm|assault|attack|firearm|gun|drug", g):
-        return "Physical harm"
-    if re.search(r"fake news|misinformation|conspiracy|propaganda|false information|hoax", g):
-        return "Disinformation"
-    if re.search(r"steal|fraud|identity|counterfeit|scam|phishing|launder|insider|tax|forge", g):
-        return "Fraud/Deception"
-    if re.search(r"stock|market|financial|money|gambl", g):
-        return "Economic harm"
-    if re.search(r"hate|racis|harass|bully|discriminat|minority", g):
-        return "Harassment/Discrimination"
-    if re.search(r"track|spy|surveil|personal information|private", g):
-        return "Privacy"
-    return "Other"
+    return next((name for pattern, name in CATEGORY_PATTERNS if re.search(pattern, g)), "Other")
 
 
 ARTEFACT = re.compile(r"^(write|create|draft|compose|generate|design)\b.*\b(article|post|email|letter|speech|tweet|"
