@@ -35,19 +35,28 @@ def _write_seeds(tmp_path: Path) -> Path:
     return seeds
 
 
-def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
+ENV = {**os.environ, "OPENAI_API_KEY": "sk-test-secret-key-should-not-leak"}
+
+
+def _scan_until(server: StubServer, tmp_path: Path, db: Path, stored: int) -> subprocess.Popen[str]:
+    """Start a real `xiezhi scan` of 120 seeds and wait until `stored` attempts are in the store."""
     seeds = _write_seeds(tmp_path)
+    cmd = [sys.executable, "-m", "xiezhi", "scan", "--target", f"openai:m@{server.url}",
+           "--seeds", str(seeds), "--format", "jsonl", "--judge", "refusal", "--concurrency", "2",
+           "--db", f"sqlite:///{db}", "--no-progress"]
+    proc = subprocess.Popen(cmd, env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while _count(db) < stored and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+    return proc
+
+
+def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
     db = tmp_path / "k.db"
-    env = {**os.environ, "OPENAI_API_KEY": "sk-test-secret-key-should-not-leak"}
+
     with StubServer(delay=0.05) as server:
-        cmd = [sys.executable, "-m", "xiezhi", "scan", "--target", f"openai:m@{server.url}",
-               "--seeds", str(seeds), "--format", "jsonl", "--judge", "refusal", "--concurrency", "2",
-               "--db", f"sqlite:///{db}", "--no-progress"]
-        proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.time() + 120
-        while _count(db) < N // 3 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        proc = _scan_until(server, tmp_path, db, N // 3)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         stored_before = _count(db)
@@ -57,7 +66,7 @@ def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
         before = server.count
         out = subprocess.run(
             [sys.executable, "-m", "xiezhi", "scan", "--resume", run_id, "--db", f"sqlite:///{db}", "--no-progress"],
-            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300,
+            env=ENV, cwd=tmp_path, capture_output=True, text=True, timeout=300,
         )
         assert out.returncode == 0, out.stderr
         sent_on_resume = server.count - before
@@ -72,19 +81,9 @@ def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_keeps_what_is_stored_and_prints_the_resume_command(tmp_path: Path) -> None:
-    seeds = _write_seeds(tmp_path)
     db = tmp_path / "c.db"
-    env = {**os.environ, "OPENAI_API_KEY": "sk-test-secret-key-should-not-leak"}
     with StubServer(delay=0.05) as server:
-        cmd = [sys.executable, "-m", "xiezhi", "scan", "--target", f"openai:m@{server.url}",
-               "--seeds", str(seeds), "--format", "jsonl", "--judge", "refusal", "--concurrency", "2",
-               "--db", f"sqlite:///{db}", "--no-progress"]
-        proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-        deadline = time.time() + 120
-        while _count(db) < N // 4 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.1)
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        proc = _scan_until(server, tmp_path, db, N // 4)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
