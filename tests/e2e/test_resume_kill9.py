@@ -54,7 +54,6 @@ def _scan_until(server: StubServer, tmp_path: Path, db: Path, stored: int) -> su
 
 def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
     db = tmp_path / "k.db"
-
     with StubServer(delay=0.05) as server:
         proc = _scan_until(server, tmp_path, db, N // 3)
         os.kill(proc.pid, signal.SIGKILL)
