@@ -113,17 +113,19 @@ def _fresh() -> list[Row]:
         for t in _lines(OWN / f"fresh_benign_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_fresh_benign_{lang}", t, split="fresh"))
     # 'fresh3': written after the session-2 heads, semantic stage, rules and thresholds were frozen
-    # (the second time; see `_former_fresh2`)
-    for lang in ("zh", "en"):
-        path = OWN / f"fresh3_{lang}.tsv"
-        for i, ln in enumerate(_lines(path) if path.exists() else []):
-            label, text = ln.split("\t", 1)
-            rows.append(Row(text, lang, label, f"xiezhi_fresh3_{lang}", f"fresh3-{lang}-{i}", split="fresh3"))
-        for kind in ("benign", "lookalike"):
-            path = OWN / f"fresh3_{kind}_{lang}.txt"
-            for t in _lines(path) if path.exists() else []:
-                rows.append(Row(t, lang, "benign", f"xiezhi_fresh3_{kind}_{lang}", t, split="fresh3",
-                                lookalike=kind == "lookalike"))
+    # (the second time; see `_former_fresh2`); 'fresh4': written by someone who never saw the guard,
+    # its training data or fresh3, before the attack_more_* batch was trained
+    for split in ("fresh3", "fresh4"):
+        for lang in ("zh", "en"):
+            path = OWN / f"{split}_{lang}.tsv"
+            for i, ln in enumerate(_lines(path) if path.exists() else []):
+                label, text = ln.split("\t", 1)
+                rows.append(Row(text, lang, label, f"xiezhi_{split}_{lang}", f"{split}-{lang}-{i}", split=split))
+            for kind in ("benign", "lookalike"):
+                path = OWN / f"{split}_{kind}_{lang}.txt"
+                for t in _lines(path) if path.exists() else []:
+                    rows.append(Row(t, lang, "benign", f"xiezhi_{split}_{kind}_{lang}", t, split=split,
+                                    lookalike=kind == "lookalike"))
     return rows
 
 
@@ -192,6 +194,11 @@ def load_rows(use_bank: bool = True) -> list[Row]:
             rows.append(Row(t, lang, "benign", f"xiezhi_benign_more_{lang}", t))
         for t in _lines(OWN / f"lookalike_more_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_lookalike_more_{lang}", t, lookalike=True))
+        # third batch: families the blind fresh3 set exposed (leak questions in everyday words, notes
+        # to the AI inside documents and tool output, authority claims, fiction around a harmful ask)
+        for line in _lines(OWN / f"attack_more_{lang}.tsv"):
+            label, text = line.split("\t", 1)
+            rows.append(Row(text, lang, label, f"xiezhi_more_attack_{lang}", text))
     rows += _former_fresh2()
     if use_bank:
         rows += _seed_bank()
