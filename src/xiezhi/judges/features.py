@@ -119,8 +119,9 @@ def relevance(prompt: str, response: str) -> float:
 def cue_features(prompt: str, response: str) -> list[float]:
     """Hand-made features in the order of `CUE_NAMES` (a huge response is clipped first;
     its length feature still counts the part cut out)."""
-    cut = len(response) - len(clip(response))
-    response = clip(response)
+    clipped = clip(response)
+    cut = len(response) - len(clipped)
+    response = clipped
     text = normalize(response)
     head = text[:300]
     rc = refusal_cues()
