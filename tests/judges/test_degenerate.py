@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from xiezhi.judges.degenerate import CLIP_CHARS, clip, degenerate_reason
@@ -75,12 +73,22 @@ def test_clip_bounds_work() -> None:
     assert clip("short") == "short"
 
 
-def test_huge_input_costs_milliseconds() -> None:
-    t0 = time.perf_counter()
-    for _ in range(5):
-        degenerate_reason("a" * 1_000_000)
-        lexical_features([HARMFUL * 10_000], ["a" * 1_000_000])
-    assert (time.perf_counter() - t0) / 5 < 0.1  # bounded: ~5 ms on a quiet box
+def test_huge_input_work_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every text the feature code normalises is cut to the clip size first, so a megabyte
+    costs what 20,000 characters cost (speed itself: benchmarks/judge_speed.py)."""
+    import xiezhi.judges.features as features
+
+    seen: list[int] = []
+    real = features.normalize
+
+    def recording(text: str) -> str:
+        seen.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(features, "normalize", recording)
+    assert degenerate_reason("a" * 1_000_000) == "repetition"
+    lexical_features([HARMFUL * 10_000], ["a" * 1_000_000])
+    assert seen and max(seen) <= CLIP_CHARS + 3
 
 
 @pytest.mark.parametrize("name", sorted(DEGENERATE))
@@ -96,12 +104,12 @@ def test_judge_never_embeds_degenerate_rows() -> None:
     assert not used.any()
 
 
-def test_megabyte_response_through_the_judge_is_fast() -> None:
+def test_megabyte_response_through_the_judge_is_judged_safe_without_e5() -> None:
     judge = EmbeddedJudge()
-    judge.score([attempt("warm up")])
-    t0 = time.perf_counter()
     v = judge.score([attempt("a" * 1_000_000)])[0]
-    assert time.perf_counter() - t0 < 0.25 and not v.unsafe
+    assert not v.unsafe and v.reason.startswith("degenerate")
+    _, _, used = judge.probabilities([HARMFUL], ["a" * 1_000_000])
+    assert not used.any()
 
 
 def test_benign_seed_keeps_its_reason() -> None:
