@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,15 @@ from xiezhi.guard.policy.loader import Policy, PolicyEntry, PolicyError, load_po
 from xiezhi.guard.scanners.base import ScanContext, Scanner, ScanResult, Stage
 
 log = logging.getLogger("xiezhi.guard")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """`text` with lone UTF-16 surrogates (a JSON ``"\\udcff"`` escape decodes to one) replaced
+    by U+FFFD: they cannot be encoded, so every scanner that encodes would fail on them."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
 _RANK: dict[str, int] = {"allow": 0, "flag": 1, "redact": 2, "block": 3}
 
 
@@ -82,6 +92,9 @@ class Guard:
 
     def _check(self, stage: Stage, text: str, ctx: ScanContext, lang_text: str) -> GuardDecision:
         t0 = time.perf_counter()
+        text, lang_text = valid_text(text), valid_text(lang_text)
+        if ctx.prompt is not None and _SURROGATE.search(ctx.prompt):
+            ctx = ctx.model_copy(update={"prompt": valid_text(ctx.prompt)})
         current = text
         results: list[ScanResult] = []
         fired: list[str] = []
