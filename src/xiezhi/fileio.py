@@ -6,6 +6,7 @@ unwritable path always reads the same way: ``PATH: line L, column C: problem``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -42,3 +43,20 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
     except OSError as e:
         raise XiezhiError(f"{path}: cannot write: {e.strerror or e}") from None
     return n
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def json_line(text: str) -> Any:
+    """`json.loads` for one line of a user's file, which also rejects an unpaired UTF-16
+    surrogate escape (``"\\udcff"``): it decodes to a string that cannot be encoded again, so it
+    would fail later, far from the line that caused it. Raises `json.JSONDecodeError` either way."""
+    obj = json.loads(text)
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            at = _SURROGATE_ESCAPE.search(text)
+            raise json.JSONDecodeError("unpaired UTF-16 surrogate escape", text, at.start() if at else 0) from None
+    return obj

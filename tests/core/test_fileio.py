@@ -40,3 +40,14 @@ def test_write_jsonl_keeps_non_ascii_and_reports_unwritable(tmp_path: Path) -> N
     assert lines[0] == '{"text": "你好"}' and json.loads(lines[1]) == {"n": 1}
     with pytest.raises(XiezhiError, match="cannot write"):
         write_jsonl(tmp_path / "missing-dir" / "o.jsonl", [{"a": 1}])
+
+
+def test_json_line_rejects_unpaired_surrogates_but_keeps_pairs() -> None:
+    import json as _json
+
+    from xiezhi.fileio import json_line
+
+    assert json_line('{"t": "smile \\ud83d\\ude00"}') == {"t": "smile \U0001F600"}
+    assert json_line('{"t": "plain \\u00e9"}') == {"t": "plain é"}
+    with pytest.raises(_json.JSONDecodeError, match="unpaired UTF-16 surrogate escape"):
+        json_line('{"t": "bad \\udcff"}')

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from xiezhi.fileio import json_line
 from xiezhi.types import XiezhiError
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def _parse_row(raw: bytes, where: str, stage: str) -> dict[str, Any]:
         raise RowError(where, f"not valid UTF-8 (byte {e.start})",
                        {"raw": raw[:200].decode("utf-8", "replace")}) from None
     try:
-        row = json.loads(line)
+        row = json_line(line)
     except json.JSONDecodeError as e:
         raise RowError(where, f"invalid JSON ({e.msg} at column {e.colno})", {"raw": line[:200]}) from None
     if not isinstance(row, dict):

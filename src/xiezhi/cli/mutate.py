@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from xiezhi.fileio import write_jsonl
+from xiezhi.fileio import json_line, write_jsonl
 from xiezhi.types import TIERS, XiezhiError
 
 MAX_LINE = 1_000_000
@@ -32,7 +32,7 @@ def read_rows(path: Path, warn: list[str]) -> list[tuple[int, dict[str, Any]]]:
             warn.append(f"{where}: line longer than {MAX_LINE} bytes, skipped")
             continue
         try:
-            obj = json.loads(line.decode("utf-8"))
+            obj = json_line(line.decode("utf-8"))
         except UnicodeDecodeError:
             warn.append(f"{where}: not valid UTF-8, skipped")
             continue

@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from xiezhi.fileio import json_line
 from xiezhi.taxonomy import category_of, is_risk_type
 from xiezhi.types import Seed, XiezhiError
 
@@ -48,7 +49,7 @@ class BankRow(BaseModel):
 def parse_row(line: str, where: str) -> Seed:
     """One JSONL line -> Seed, or a XiezhiError naming `where` (file:line) and the problem."""
     try:
-        obj = json.loads(line)
+        obj = json_line(line)
     except json.JSONDecodeError as e:
         raise XiezhiError(f"{where}: invalid JSON: {e.msg} (column {e.colno})") from None
     if not isinstance(obj, dict):

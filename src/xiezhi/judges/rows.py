@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xiezhi.fileio import json_line
 from xiezhi.types import Attempt, Seed, XiezhiError, stable_id
 
 
@@ -48,7 +49,7 @@ def iter_jsonl(path: Path, required: tuple[str, ...] = ("prompt", "response")) -
             yield RowResult(no, {"raw": raw[:200].decode("utf-8", "replace")}, f"invalid UTF-8 at byte {e.start}")
             continue
         try:
-            obj = json.loads(text)
+            obj = json_line(text)
         except json.JSONDecodeError as e:
             yield RowResult(no, {"raw": text[:200]}, f"bad JSON: {e.msg} (column {e.colno})")
             continue

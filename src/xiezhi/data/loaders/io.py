@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xiezhi.fileio import json_line
 from xiezhi.types import XiezhiError
 
 MAX_FIELD = 16 * 1024 * 1024
@@ -109,7 +110,7 @@ def parse_jsonl(text: str, name: str) -> Table:
             continue
         row += 1
         try:
-            obj = json.loads(line)
+            obj = json_line(line)
         except json.JSONDecodeError as e:
             table.warnings.append(f"{name}: line {line_no}: invalid JSON ({e.msg}), skipped")
             continue
