@@ -296,3 +296,12 @@ def test_slow_upstream_is_504(policy_file: Path, caplog: pytest.LogCaptureFixtur
             r = httpx.post(f"{url}/v1/chat/completions", json=chat("Tips for Paris?", stream=True), timeout=30)
             assert r.status_code == 504 and r.json()["error"]["code"] == "upstream_timeout"
     assert sum("failed" in rec.getMessage() for rec in caplog.records if rec.name == "xiezhi.guard.proxy") == 2
+
+
+def test_lone_surrogate_escape_in_a_request_is_checked_and_forwarded(proxy: str) -> None:
+    """JSON allows "\\udcff"; it must neither crash the guard nor the upstream call."""
+    body = '{"model": "m", "messages": [{"role": "user", "content": "Tips for Paris? \\udcff"}]}'
+    r = httpx.post(f"{proxy}/v1/chat/completions", content=body, headers={"content-type": "application/json"},
+                   timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.json()["choices"][0]["message"]["content"] == SAFE

@@ -30,6 +30,12 @@ KEEPALIVE_EXPIRY_S = 2.0
 TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 
 
+def _encode(body: dict[str, Any]) -> bytes:
+    """The request body as JSON bytes, as the client sent it: ASCII-escaped, so a lone surrogate
+    escape the client's JSON allowed (``"\\udcff"``) is passed on instead of failing to encode."""
+    return json.dumps(body).encode("ascii")
+
+
 class UpstreamStream:
     """An open streamed upstream answer: iterate `lines()`, then `aclose()`.
 
@@ -154,7 +160,7 @@ class Upstream:
 
     async def post_json(self, path: str, body: dict[str, Any], client_auth: str | None) -> dict[str, Any]:
         """POST a JSON body and return the JSON answer (errors raised as APIError)."""
-        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        payload = _encode(body)
         status, raw = await self._request("POST", path, payload, client_auth)
         return self._json_object(status, raw, path, warn=True)
 
@@ -179,7 +185,7 @@ class Upstream:
 
     async def open_stream(self, path: str, body: dict[str, Any], client_auth: str | None) -> UpstreamStream:
         """Start a streamed POST; the caller must `aclose()` the stream."""
-        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        payload = _encode(body)
         try:
             resp = await self.session.post(self.url(path), data=payload, headers=self.headers(client_auth))
         except TRANSPORT_ERRORS as e:
