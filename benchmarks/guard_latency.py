@@ -79,8 +79,9 @@ def main() -> None:
     cores = _pin(args.cores)
     from xiezhi.guard import Guard
     from xiezhi.guard.scanners.common import cached_normalize
-    from xiezhi.guard.scanners.e5head import _attack_prob
+    from xiezhi.guard.scanners.e5head import cut_embedding
     from xiezhi.guard.scanners.size import approx_tokens
+    from xiezhi.guard.scanners.textmodel import _logits
 
     if args.prompts:
         prompts = [json.loads(x)["text"] for x in args.prompts.read_text(encoding="utf-8").split("\n") if x]
@@ -93,11 +94,12 @@ def main() -> None:
     for _ in range(args.repeat):
         for p in prompts:
             cached_normalize.cache_clear()
-            _attack_prob.cache_clear()
+            cut_embedding.cache_clear()
+            _logits.cache_clear()
             t0 = time.perf_counter()
             guard.check_input(p)
             lat.append((approx_tokens(p), (time.perf_counter() - t0) * 1000))
-            semantic.append(_attack_prob.cache_info().currsize > 0)
+            semantic.append(cut_embedding.cache_info().currsize > 0)
     all_ms = [ms for _, ms in lat]
     sem_ms = [ms for (_, ms), s in zip(lat, semantic, strict=True) if s]
     res: dict[str, Any] = {

@@ -1,6 +1,6 @@
 """Train the guard's text heads (injection, jailbreak, harmful) and write their small weights.
 
-    python scripts/train_guard.py --e5-attack   # writes weights/guard_heads.npz and weights/e5_attack.npz
+    python scripts/train_guard.py --e5-attack   # writes weights/guard_heads.npz, e5_attack.npz, e5_harmful.npz
 
 Deterministic: fixed splits (stable hashes of the grouping key), a deterministic solver,
 no randomness. Data (never copied into the repository):
@@ -36,6 +36,8 @@ OUT = ROOT / "src" / "xiezhi" / "guard" / "scanners" / "weights" / "guard_heads.
 HEADS = ("injection", "jailbreak", "harmful")
 TEST_SHARE = 0.25
 GOALS_PER_TEMPLATE = 6
+BLIND_SPLITS = ("fresh3", "fresh4", "fresh5")
+"""Blind sets, never trained on (see `_fresh`)."""
 
 csv.field_size_limit(10**8)
 
@@ -112,15 +114,16 @@ def _fresh() -> list[Row]:
             rows.append(Row(text, lang, label, f"xiezhi_fresh_{lang}", f"fresh-{lang}-{i}", split="fresh"))
         for t in _lines(OWN / f"fresh_benign_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_fresh_benign_{lang}", t, split="fresh"))
-    # 'fresh3': written after the session-2 heads, semantic stage, rules and thresholds were frozen
-    # (the second time; see `_former_fresh2`); 'fresh4': written by someone who never saw the guard,
-    # its training data or fresh3, before the attack_more_* batch was trained
-    for split in ("fresh3", "fresh4"):
+    # 'fresh5': written in session 3 by someone who never saw the guard, its code or its data,
+    # before the fused semantic stage and the batch4 data were trained (earlier blind sets,
+    # fresh2-fresh4, are training data now: see `_former_blind`)
+    for split in BLIND_SPLITS:
         for lang in ("zh", "en"):
             path = OWN / f"{split}_{lang}.tsv"
             for i, ln in enumerate(_lines(path) if path.exists() else []):
                 label, text = ln.split("\t", 1)
-                rows.append(Row(text, lang, label, f"xiezhi_{split}_{lang}", f"{split}-{lang}-{i}", split=split))
+                rows.append(Row(text.replace("\\u200b", "\u200b"), lang, label, f"xiezhi_{split}_{lang}",
+                                f"{split}-{lang}-{i}", split=split))
             for kind in ("benign", "lookalike"):
                 path = OWN / f"{split}_{kind}_{lang}.txt"
                 for t in _lines(path) if path.exists() else []:
@@ -129,19 +132,26 @@ def _fresh() -> list[Row]:
     return rows
 
 
-def _former_fresh2() -> list[Row]:
-    """`fresh2_*`: written as a blind set after the first freeze of session 2 and measured once
-    (benchmarks/results/guard_detection_fresh2_stateA.json); since then ordinary training data,
-    hash-split train/test like every other source."""
+def _former_blind() -> list[Row]:
+    """Former blind sets, now ordinary training data (hash-split train/test like every other source):
+
+    - `fresh2_*`: written after the first freeze of session 2 and measured once
+      (benchmarks/results/guard_detection_fresh2_stateA.json);
+    - `fresh3_*`, `fresh4_*`: blind sets of session 2 (results in benchmarks/results/
+      guard_detection.json and guard_detection_earlier_guards.json), measured for the last time
+      as blind sets with the fused semantic stage before this change
+      (benchmarks/results/guard_detection_session3_fresh34.json) and trained on from session 3."""
     rows: list[Row] = []
-    for lang in ("zh", "en"):
-        for ln in _lines(OWN / f"fresh2_{lang}.tsv"):
-            label, text = ln.split("\t", 1)
-            rows.append(Row(text, lang, label, f"xiezhi_written2_{lang}", text))
-        for t in _lines(OWN / f"fresh2_benign_{lang}.txt"):
-            rows.append(Row(t, lang, "benign", f"xiezhi_written2_benign_{lang}", t))
-        for t in _lines(OWN / f"fresh2_lookalike_{lang}.txt"):
-            rows.append(Row(t, lang, "benign", f"xiezhi_written2_lookalike_{lang}", t, lookalike=True))
+    for n in (2,):
+        for lang in ("zh", "en"):
+            for ln in _lines(OWN / f"fresh{n}_{lang}.tsv"):
+                label, text = ln.split("\t", 1)
+                text = text.replace("\\u200b", "\u200b")
+                rows.append(Row(text, lang, label, f"xiezhi_written{n}_{lang}", text))
+            for t in _lines(OWN / f"fresh{n}_benign_{lang}.txt"):
+                rows.append(Row(t, lang, "benign", f"xiezhi_written{n}_benign_{lang}", t))
+            for t in _lines(OWN / f"fresh{n}_lookalike_{lang}.txt"):
+                rows.append(Row(t, lang, "benign", f"xiezhi_written{n}_lookalike_{lang}", t, lookalike=True))
     return rows
 
 
@@ -199,7 +209,18 @@ def load_rows(use_bank: bool = True) -> list[Row]:
         for line in _lines(OWN / f"attack_more_{lang}.tsv"):
             label, text = line.split("\t", 1)
             rows.append(Row(text, lang, label, f"xiezhi_more_attack_{lang}", text))
-    rows += _former_fresh2()
+        # fourth batch (session 3): wider coverage of the weak families (leak questions in everyday
+        # words, notes to the AI buried in longer documents and tool output, authority claims, fiction
+        # frames, many-shot dialogues, refusal suppression, encodings and Chinese character tricks,
+        # "continue this text", agent hijacking), with everyday requests and look-alikes of the same shape
+        for line in _lines(OWN / f"attack_batch4_{lang}.tsv"):
+            label, text = line.split("\t", 1)
+            rows.append(Row(text, lang, label, f"xiezhi_batch4_attack_{lang}", text))
+        for t in _lines(OWN / f"benign_batch4_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_batch4_benign_{lang}", t))
+        for t in _lines(OWN / f"lookalike_batch4_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_batch4_lookalike_{lang}", t, lookalike=True))
+    rows += _former_blind()
     if use_bank:
         rows += _seed_bank()
     rows += _fresh()
@@ -328,31 +349,134 @@ def train_e5(rows: list[Row], c: float, fpr_target: float) -> dict[str, object]:
     return report
 
 
-def train_e5_attack(rows: list[Row], c: float, fpr_target: float, band_low: float = 0.05) -> dict[str, object]:
-    """The semantic stage's head: injection + jailbreak vs benign over the e5 embedding of the
-    normalised text cut to `SEMANTIC_TOKENS` (head + tail), as the scanners embed it at run time.
+def _oof_logits(rows: list[Row], pairs: list[tuple[Row, int]], emb, heads: tuple[str, ...], c: float,
+                c_e5: float, cuts: dict[str, float], e5_cut: float):  # type: ignore[no-untyped-def]
+    """(n, len(heads) + 1) out-of-fold logits [n-gram `heads`..., e5] of the `pairs` rows, as the
+    run-time heads would give them (each head's own out-of-fold cut subtracted).
 
-    The operating point (p = 0.5) is the out-of-fold score that keeps `fpr_target` of the
-    training split's benign prompts below it. Harmful requests are left out (the
-    harmful_request scanner's job; as negatives they blur jailbreak wrappers around them)."""
+    Folds are fixed by a hash of each row's group; every head is refitted on four folds (with
+    the rows it trains on) and scores the fifth, so a fusion is fitted on honest logits."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    train_rows = [r for r in rows if r.split == "train"]
+    x_all = featurize([r.text for r in train_rows])
+    pos = {id(r): i for i, r in enumerate(train_rows)}
+    fold_of = {id(r): int(hashlib.sha256(f"{r.source}:{r.group}".encode()).hexdigest(), 16) % 5 for r in train_rows}
+    pair_idx = np.array([pos[id(r)] for r, _ in pairs])
+    pair_fold = np.array([fold_of[id(r)] for r, _ in pairs])
+    y = np.array([y for _, y in pairs])
+    out = np.zeros((len(pairs), len(heads) + 1))
+    for k in range(5):
+        held = pair_fold == k
+        for j, head in enumerate(heads):
+            fit_rows = [(r, yy) for r, yy in head_labels(head, train_rows) if fold_of[id(r)] != k]
+            clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=0)
+            clf.fit(x_all[[pos[id(r)] for r, _ in fit_rows]], np.array([yy for _, yy in fit_rows]))
+            out[held, j] = clf.decision_function(x_all[pair_idx[held]]) - cuts[head]
+        clf = LogisticRegression(C=c_e5, class_weight="balanced", solver="liblinear", max_iter=2000, random_state=0)
+        clf.fit(emb[~held], y[~held])
+        out[held, -1] = clf.decision_function(emb[held]) - e5_cut
+    return out
+
+
+def _fit_fusion(z, y, fpr: float) -> tuple[list[float], float, float, dict[str, float]]:  # type: ignore[no-untyped-def]
+    """Logistic regression on out-of-fold logits `z` (the e5 logit last): (weights, bias, gate, report).
+
+    The bias puts the fused logit's 0 at the out-of-fold score that keeps `fpr` of the negatives
+    below it. The gate is the smallest margin (logit units) below 0 at which the part without
+    the e5 term still sends a prompt to e5 without losing out-of-fold detection (<= 0.2 points)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    stack = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit(z, y)
+    score = stack.decision_function(z)
+    neg = np.sort(score[y == 0])
+    thr = float(neg[min(len(neg) - 1, int(np.ceil((1 - fpr) * len(neg))))])
+    w = [float(v) for v in stack.coef_[0]]
+    bias = float(stack.intercept_[0]) - thr
+    fused = score - thr
+    part = fused - w[-1] * z[:, -1]
+    full_tpr = float((fused[y == 1] > 0).mean())
+    gate = 0.0
+    for gate in np.arange(0.0, 12.01, 0.25):
+        if float(((fused > 0) & (part + gate >= 0))[y == 1].mean()) >= full_tpr - 0.002:
+            break
+    e5_share = float((part[y == 0] + gate >= 0).mean())
+    return w, bias, float(gate), {"oof_tpr": full_tpr, "oof_fpr_target": fpr, "gate": float(gate),
+                                  "negatives_sent_to_e5": e5_share}
+
+
+def _cut_embeddings(pairs: list[tuple[Row, int]]):  # type: ignore[no-untyped-def]
+    """e5 embeddings of the rows' normalised text cut to `SEMANTIC_TOKENS` (head + tail), as the
+    scanners embed it at run time (cached in /tmp across runs)."""
+    from xiezhi.guard.scanners.e5head import SEMANTIC_TOKENS, cut_head_tail
+    from xiezhi.guard.scanners.normalize import normalize
+
+    texts = [cut_head_tail(normalize(r.text).text, SEMANTIC_TOKENS) for r, _ in pairs]
+    return _embed_cached(texts, Path(f"/tmp/xiezhi_guard_e5_attack_cache_{SEMANTIC_TOKENS}.npz"))
+
+
+def train_e5_attack(rows: list[Row], c: float, fpr_target: float, heads_report: dict[str, object],
+                    c_ngram: float, fusion_fpr: float) -> dict[str, object]:
+    """The injection / jailbreak scanners' semantic stage: an e5 attack head (injection +
+    jailbreak vs benign) fused with the two n-gram heads.
+
+    - e5 head: its own operating point (p = 0.5) keeps `fpr_target` of the training split's
+      benign prompts below it out of fold. Harmful requests are left out (the harmful_request
+      scanner's job; as negatives they blur jailbreak wrappers around them).
+    - fusion (`_fit_fusion`) on the three heads' out-of-fold logits, at `fusion_fpr`."""
     import numpy as np
 
-    from xiezhi.guard.scanners.e5head import E5_ATTACK_WEIGHTS, SEMANTIC_TOKENS, cut_head_tail
-    from xiezhi.guard.scanners.normalize import normalize
+    from xiezhi.guard.scanners.e5head import E5_ATTACK_WEIGHTS, SEMANTIC_TOKENS
 
     pairs = [(r, 1 if r.label in ("injection", "jailbreak") else 0) for r in rows
              if r.split == "train" and r.label in ("injection", "jailbreak", "benign")]
-    cuts = [cut_head_tail(normalize(r.text).text, SEMANTIC_TOKENS) for r, _ in pairs]
-    x = _embed_cached(cuts, Path(f"/tmp/xiezhi_guard_e5_attack_cache_{SEMANTIC_TOKENS}.npz"))
+    x = _cut_embeddings(pairs)
     y = np.array([y for _, y in pairs])
     groups = [f"{r.source}:{r.group}" for r, _ in pairs]
     clf, cut, tpr = fit_at_fpr(x, y, groups, c, fpr_target)
-    np.savez_compressed(E5_ATTACK_WEIGHTS, weight=clf.coef_[0].astype(np.float32),
-                        bias=np.array(float(clf.intercept_[0]) - cut), budget=np.array(SEMANTIC_TOKENS))
-    print(f"e5 attack (semantic stage): n={len(pairs)} pos={int(y.sum())} out-of-fold TPR={tpr:.3f} "
+    print(f"e5 attack head: n={len(pairs)} pos={int(y.sum())} out-of-fold TPR={tpr:.3f} "
           f"at FPR<={fpr_target} (text cut to {SEMANTIC_TOKENS} tokens)")
+    head_cuts = {h: float(heads_report[h]["oof_cut"]) for h in ("injection", "jailbreak")}  # type: ignore[index]
+    z = _oof_logits(rows, pairs, x, ("injection", "jailbreak"), c_ngram, c, head_cuts, cut)
+    w, bias, gate, rep = _fit_fusion(z, y, fusion_fpr)
+    print(f"attack fusion: w_inj={w[0]:.3f} w_jb={w[1]:.3f} w_e5={w[2]:.3f}; out-of-fold TPR={rep['oof_tpr']:.3f} "
+          f"at FPR<={fusion_fpr}; gate {gate:.2f} sends {rep['negatives_sent_to_e5']:.1%} of benign prompts to e5")
+    np.savez_compressed(E5_ATTACK_WEIGHTS, weight=clf.coef_[0].astype(np.float32),
+                        bias=np.array(float(clf.intercept_[0]) - cut), budget=np.array(SEMANTIC_TOKENS),
+                        fusion=np.array([*w, bias]), gate=np.array(gate))
     return {"n_train": len(pairs), "n_pos": int(y.sum()), "c": c, "oof_cut": cut, "oof_tpr": tpr,
-            "oof_fpr_target": fpr_target, "budget_tokens": SEMANTIC_TOKENS, "band_low": band_low}
+            "oof_fpr_target": fpr_target, "budget_tokens": SEMANTIC_TOKENS,
+            "fusion": {"w_inj": w[0], "w_jb": w[1], "w_e5": w[2], "bias": bias, **rep}}
+
+
+def train_e5_harmful(rows: list[Row], c: float, heads_report: dict[str, object], c_ngram: float,
+                     fusion_fpr: float) -> dict[str, object]:
+    """The harmful_request scanner's semantic stage: an e5 harmful-request head (harmful vs
+    benign, over the same cut embedding as the attack head, so a prompt is embedded once)
+    fused with the n-gram harmful head, at `fusion_fpr` out of fold (`_fit_fusion`)."""
+    import numpy as np
+
+    from xiezhi.guard.scanners.e5head import E5_HARMFUL_WEIGHTS, SEMANTIC_TOKENS
+
+    pairs = [(r, 1 if r.label == "harmful" else 0) for r in rows
+             if r.split == "train" and r.label in ("harmful", "benign")]
+    x = _cut_embeddings(pairs)
+    y = np.array([y for _, y in pairs])
+    groups = [f"{r.source}:{r.group}" for r, _ in pairs]
+    clf, cut, tpr = fit_at_fpr(x, y, groups, c, fusion_fpr)
+    z = _oof_logits(rows, pairs, x, ("harmful",), c_ngram, c,
+                    {"harmful": float(heads_report["harmful"]["oof_cut"])}, cut)  # type: ignore[index]
+    w, bias, gate, rep = _fit_fusion(z, y, fusion_fpr)
+    print(f"harmful fusion: w_ngram={w[0]:.3f} w_e5={w[1]:.3f}; out-of-fold TPR={rep['oof_tpr']:.3f} (e5 alone "
+          f"{tpr:.3f}) at FPR<={fusion_fpr}; gate {gate:.2f} sends {rep['negatives_sent_to_e5']:.1%} of benign "
+          f"prompts to e5")
+    np.savez_compressed(E5_HARMFUL_WEIGHTS, weight=clf.coef_[0].astype(np.float32),
+                        bias=np.array(float(clf.intercept_[0]) - cut), budget=np.array(SEMANTIC_TOKENS),
+                        fusion=np.array([*w, bias]), gate=np.array(gate))
+    return {"n_train": len(pairs), "n_pos": int(y.sum()), "c": c, "e5_oof_tpr": tpr,
+            "fusion": {"w_ngram": w[0], "w_e5": w[1], "bias": bias, **rep}}
 
 
 def main() -> None:
@@ -365,10 +489,17 @@ def main() -> None:
                          "requests against 0.54 at 0.01 (benchmarks/guard_detection.py)")
     ap.add_argument("--e5-fpr", type=float, default=0.01,
                     help="out-of-fold benign FPR at p = 0.5 of the semantic stage's head (applied in a band only)")
+    ap.add_argument("--fusion-fpr", type=float, default=0.02,
+                    help="out-of-fold benign FPR at the operating point of the fused n-gram + e5 semantic stage "
+                         "(0.01 lost 2.5-7.5 points of detection on the session-2 blind sets for 0-1.3 points of FPR)")
+    ap.add_argument("--harmful-fusion-fpr", type=float, default=0.005,
+                    help="out-of-fold benign FPR at the operating point of the harmful-request semantic stage "
+                         "(0.01 blocked 8-10 points more held-out harmful requests but raised benign FPR 0.5-1.8 points)")
     ap.add_argument("--no-bank", action="store_true", help="do not use the xiezhi seed bank")
     ap.add_argument("--e5", action="store_true", help="also train the e5-embedding heads (slow)")
     ap.add_argument("--e5-attack", action="store_true",
-                    help="also train the semantic stage's e5 attack head (slow the first time; cached in /tmp)")
+                    help="also train the semantic stages (e5 attack and harmful-request heads fused with the "
+                         "n-gram heads; slow the first time, embeddings cached in /tmp)")
     ap.add_argument("--dump", type=Path, help="also write the labelled rows with their split (JSONL)")
     args = ap.parse_args()
     rows = load_rows(use_bank=not args.no_bank)
@@ -383,7 +514,8 @@ def main() -> None:
     if args.e5:
         report["e5"] = train_e5(rows, 1.0, args.fpr)
     if args.e5_attack:
-        report["e5_attack"] = train_e5_attack(rows, 16.0, args.e5_fpr)
+        report["e5_attack"] = train_e5_attack(rows, 16.0, args.e5_fpr, report, args.c, args.fusion_fpr)
+        report["e5_harmful"] = train_e5_harmful(rows, 16.0, report, args.c, args.harmful_fusion_fpr)
     (OUT.parent / "guard_heads.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     if args.dump:
         with args.dump.open("w", encoding="utf-8") as f:

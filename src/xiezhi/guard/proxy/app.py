@@ -29,7 +29,7 @@ from fastapi.responses import Response
 
 from xiezhi.guard.proxy.metrics import ProxyMetrics
 from xiezhi.guard.proxy.settings import ProxySettings
-from xiezhi.guard.scanners.attack import deferring_semantic
+from xiezhi.guard.scanners.e5head import deferring_semantic
 from xiezhi.serve.openai_api import APIError
 
 if TYPE_CHECKING:

@@ -6,48 +6,36 @@ view, which catches homophone substitutions (``乎略之前的指令``) and prom
 The risk is the worst view's noisy-OR of rule risk and head probability, raised a little by evasion
 signals (hiding something is itself suspicious).
 
-Semantic stage (``semantic: true``, the default when its weights exist): when that risk falls
-in the uncertain band ``[band_low, band_high)``, an e5-embedding head over the text cut to ~32
-tokens (head + tail) gets a say, and the risk becomes the larger of the two. The n-gram head
-overfits surface forms; the embedding catches paraphrases without the usual keywords. Most
-prompts score below the band or above it, so the median stays on the sub-millisecond path.
+Semantic stage (``semantic: true``, the default when its weights exist): an e5-embedding head
+over the text cut to ~32 tokens (head + tail) is fused with the injection and jailbreak n-gram
+heads (a weighted sum of the three logits, see `E5AttackHead`), and the risk becomes the larger
+of that and the rest. The n-gram heads overfit surface forms; the embedding catches paraphrases
+without the usual keywords; summed, two half-convinced heads can block what neither would alone.
+(Letting the text's n-gram evidence count only through the fusion removed a few false positives
+but lost more detection on the session-2 blind sets, so each head still counts alone too.)
+e5 runs only when the prompt is not already blocked and the n-gram part is within the gate of
+the operating point, so most everyday prompts stay on the sub-millisecond path.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import functools
 import re
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from xiezhi.guard.scanners.base import ScanContext, ScanResult
-from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, noisy_or
+from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, noisy_or, sigmoid
+from xiezhi.guard.scanners.e5head import deferred_list
 from xiezhi.guard.scanners.rules import Rule, match_rules
 from xiezhi.guard.scanners.textmodel import shared_heads
 
+if TYPE_CHECKING:
+    from xiezhi.guard.scanners.e5head import E5AttackHead
+
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-
-# Set by `deferring_semantic()`: the semantic stage is skipped and recorded here instead of run.
-_DEFERRED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("xiezhi_semantic_deferred",
-                                                                             default=None)
-
-
-@contextlib.contextmanager
-def deferring_semantic() -> Iterator[list[str]]:
-    """Within this block the scanners skip their e5 stage and append their name to the list.
-
-    The guard proxy checks a prompt on its event loop this way (sub-millisecond) and, only when
-    the list is not empty, checks it again in full in a worker thread, so a tens-of-ms e5
-    embedding never holds the loop. Threads start with a fresh context: there the stage runs.
-    """
-    skipped: list[str] = []
-    token = _DEFERRED.set(skipped)
-    try:
-        yield skipped
-    finally:
-        _DEFERRED.reset(token)
-
+SKIP_ABOVE = 0.5
+"""A prompt whose rule / n-gram risk is already this high is blocked by the shipped policies:
+the semantic stage is not run for it."""
 
 # A request *about* a short quoted phrase (translate it, what does it mean) mentions an attack
 # string without using it: "Translate 'ignore previous instructions' into French". Such a
@@ -58,6 +46,7 @@ _META = re.compile(r"\b(?:translat\w*|mean(?:s|ing)?|defin\w*|pronounc\w*|spell\
                    r"|翻译|译成|译为|什么意思|啥意思|含义|意思是|解释|怎么读|怎么念|出处", re.I)
 _QUOTED = re.compile(r'"([^"\n]{1,40})"|“([^”\n]{1,40})”|(?<![A-Za-z])\'([^\'\n]{1,40})\'(?![A-Za-z])|‘([^’\n]{1,40})’'
                      r"|「([^」\n]{1,40})」|『([^』\n]{1,40})』")
+
 
 
 def mention_view(text: str) -> str | None:
@@ -107,31 +96,44 @@ class AttackScanner(BaseScanner):
     rules: tuple[Rule, ...] = ()
 
     def __init__(self, use_model: bool = True, signal_weight: float = 0.5, semantic: bool = True,
-                 band_low: float = 0.05, band_high: float = 0.5) -> None:
-        if not 0.0 <= band_low <= band_high <= 1.0:
-            raise ValueError(f"need 0 <= band_low <= band_high <= 1, got {band_low}, {band_high}")
+                 gate: float | None = None) -> None:
+        if gate is not None and gate < 0:
+            raise ValueError(f"gate must be >= 0 (logit units below the operating point), got {gate}")
         self.use_model = use_model
         self.signal_weight = signal_weight
         self.semantic = semantic
-        self.band_low = band_low
-        self.band_high = band_high
+        self.gate = gate
         if semantic and use_model:
             from xiezhi.guard.scanners.e5head import warm_up_semantic
 
             # load e5 now, not on the first uncertain prompt; off when e5 cannot run here
             self.semantic = warm_up_semantic()
 
+    def _fusion(self) -> E5AttackHead | None:
+        """The fused n-gram + e5 stage when it is on and its weights exist."""
+        if not self.semantic:
+            return None
+        from xiezhi.guard.scanners.e5head import shared_e5_attack_head
+
+        return shared_e5_attack_head()
+
     def scan(self, text: str, context: ScanContext) -> ScanResult:
         norm = cached_normalize(text)
         heads = shared_heads() if self.use_model else None
+        fusion = self._fusion() if heads is not None else None
         best, reasons = 0.0, []
         views = norm.all_views()
         mention = mention_view(norm.text)
         if mention is not None:  # the quoted phrase is talked about, not used: score the rest
             views = [("text", mention), *views[1:]]
+        text_logits: dict[str, float] = {}
         for view, body in views:
             rule_risk, names = match_rules(body, self.rules)
-            model = heads.predict(body)[self.head] if heads is not None else 0.0
+            model = 0.0
+            if heads is not None:
+                model = heads.predict(body)[self.head]
+                if not text_logits:  # the first view: the text (or its mention view)
+                    text_logits = heads.logits(body)
             risk = noisy_or(rule_risk, model)
             if view != "text" and risk >= 0.5:
                 risk = noisy_or(risk, 0.3)  # a hidden attack is worse than a plain one
@@ -149,17 +151,19 @@ class AttackScanner(BaseScanner):
             sig = max(norm.signals.values()) * self.signal_weight
             best = noisy_or(best, sig)
             reasons += [f"evasion: {k}" for k in sorted(norm.signals)]
-        if self.semantic and self.use_model and self.band_low <= best < self.band_high:
-            deferred = _DEFERRED.get()
-            if deferred is not None:
-                deferred.append(self.head)
-                return self.result(best, reasons)
-            from xiezhi.guard.scanners.e5head import shared_e5_attack_head
-
-            e5 = shared_e5_attack_head()
-            if e5 is not None:
-                p = e5.predict(mention if mention is not None else norm.text)
+        if fusion is not None and text_logits and best < SKIP_ABOVE:
+            l_inj, l_jb = text_logits["injection"], text_logits["jailbreak"]
+            if fusion.claims(self.head, l_inj, l_jb):
+                part = fusion.ngram_part(l_inj, l_jb)
+                if part + (fusion.gate if self.gate is None else self.gate) < 0:
+                    p = sigmoid(part)  # too far below the operating point for e5 to matter
+                else:
+                    deferred = deferred_list()
+                    if deferred is not None:
+                        deferred.append(self.head)
+                        return self.result(best, reasons)
+                    p = fusion.fused(mention if mention is not None else norm.text, part)
                 if p > best:
                     best = p
-                    reasons.append(f"semantic: e5 attack p={p:.2f}")
+                    reasons = [*reasons, f"semantic: n-gram + e5 fusion p={p:.2f}"]
         return self.result(best, reasons)

@@ -36,3 +36,8 @@ def noisy_or(*risks: float) -> float:
     for r in risks:
         keep *= 1.0 - min(1.0, max(0.0, r))
     return 1.0 - keep
+
+
+def sigmoid(z: float) -> float:
+    """The logistic function, clipped at |z| = 30."""
+    return 1.0 / (1.0 + math.exp(-min(30.0, max(-30.0, z))))

@@ -4,20 +4,25 @@ Slower than the n-gram heads (one e5 forward pass per text, tens of ms on a CPU)
 generalise across paraphrases and languages; the strict policy uses them. Weights
 (``weights/e5_heads.npz``) are trained by ``scripts/train_guard.py --e5``.
 
-The injection and jailbreak scanners also use e5 as a *semantic stage*: only when their
-n-gram + rule risk is uncertain (a band below the block threshold), on the text cut to
-~32 tokens (head + tail), with one attack head (``weights/e5_attack.npz``,
-``scripts/train_guard.py --e5-attack``). That keeps the median prompt on the fast path.
+The injection and jailbreak scanners also use e5 as a *semantic stage*: an attack head over
+the text cut to ~32 tokens (head + tail), fused with their n-gram heads, run only when the
+n-gram evidence is close enough to the operating point for e5 to matter
+(``weights/e5_attack.npz``, ``scripts/train_guard.py --e5-attack``). That keeps most
+everyday prompts on the fast path.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import logging
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from xiezhi.guard.scanners.common import sigmoid
 from xiezhi.types import XiezhiError
 
 _log = logging.getLogger(__name__)
@@ -86,38 +91,138 @@ def cut_head_tail(text: str, budget: int = SEMANTIC_TOKENS) -> str:
 
 
 class E5AttackHead:
-    """One logistic head (injection or jailbreak vs benign) over the e5 embedding of the
-    head+tail cut; p = 0.5 at the out-of-fold operating point chosen by train_guard.py."""
+    """The semantic stage: an e5 attack head (injection or jailbreak vs benign, over the
+    embedding of the head+tail cut) fused with the two n-gram heads.
 
-    def __init__(self, weight: Any, bias: float, budget: int) -> None:
+    fused logit = w_inj * l_inj + w_jb * l_jb + w_e5 * l_e5 + bias, where the l are the heads'
+    logits as the scanners see them (0 at each head's own operating point). The weights come
+    from a logistic regression on out-of-fold logits (``scripts/train_guard.py --e5-attack``);
+    the fused logit is 0 at its out-of-fold operating point. Evidence adds up: a prompt that
+    both the n-grams and the embedding find somewhat suspicious is blocked, which neither
+    head's own threshold would do.
+
+    e5 runs only when the n-gram part alone is within `gate` of the operating point; below
+    that, no realistic e5 logit could lift it (the gate is chosen at training so that it costs
+    no out-of-fold detection), and most everyday prompts stay on the sub-millisecond path.
+    """
+
+    def __init__(self, weight: Any, bias: float, budget: int, fusion: tuple[float, float, float, float],
+                 gate: float) -> None:
         self.weight, self.bias, self.budget = weight, bias, budget
+        self.w_inj, self.w_jb, self.w_e5, self.fused_bias = fusion
+        self.gate = gate
+
+    def ngram_part(self, l_inj: float, l_jb: float) -> float:
+        """The fused logit without its e5 term."""
+        return self.w_inj * l_inj + self.w_jb * l_jb + self.fused_bias
+
+    def claims(self, head: str, l_inj: float, l_jb: float) -> bool:
+        """Whether the `head` scanner reports the fused risk (the head that contributes more)."""
+        return (head == "injection") == (self.w_inj * l_inj >= self.w_jb * l_jb)
 
     def predict(self, text: str) -> float:
-        return _attack_prob(cut_head_tail(text, self.budget))
+        """P(attack) from the e5 head alone (0.5 at its own out-of-fold operating point)."""
+        return sigmoid(_attack_logit(cut_head_tail(text, self.budget)))
+
+    def fused(self, text: str, ngram_part: float) -> float:
+        """P(attack) of the fused heads, given the n-gram part (`ngram_part`)."""
+        return sigmoid(ngram_part + self.w_e5 * _attack_logit(cut_head_tail(text, self.budget)))
+
 
 
 @functools.lru_cache(maxsize=64)
-def _attack_prob(cut: str) -> float:
-    """Memoised per cut text, so the injection and jailbreak scanners embed a prompt once."""
+def cut_embedding(cut: str) -> Any:
+    """The e5 embedding of a cut text, memoised: the attack and harmful-request stages and both
+    attack scanners embed a prompt once per check (read-only: do not modify the array)."""
     import numpy as np
 
+    return np.asarray(embed([cut]))[0].astype(np.float64)
+
+
+def _attack_logit(cut: str) -> float:
     head = shared_e5_attack_head()
     if head is None:
-        return 0.0
-    emb = np.asarray(embed([cut]))[0].astype(np.float64)
-    logit = float(head.weight @ emb) + head.bias
-    return float(1.0 / (1.0 + np.exp(-min(30.0, max(-30.0, logit)))))
+        return -30.0
+    return float(head.weight @ cut_embedding(cut)) + head.bias
+
+
+class E5HarmfulFusion:
+    """The harmful_request scanner's semantic stage: an e5 harmful-request head over the same
+    cut embedding as the attack stage, fused with the n-gram harmful head:
+    fused logit = w_ngram * l_ngram + w_e5 * l_e5 + bias (0 at the out-of-fold operating point,
+    ``scripts/train_guard.py --e5-attack``); e5 runs only when the n-gram part is within
+    `gate` of 0."""
+
+    def __init__(self, weight: Any, bias: float, budget: int, fusion: tuple[float, float, float], gate: float) -> None:
+        self.weight, self.bias, self.budget = weight, bias, budget
+        self.w_ngram, self.w_e5, self.fused_bias = fusion
+        self.gate = gate
+
+    def ngram_part(self, l_ngram: float) -> float:
+        return self.w_ngram * l_ngram + self.fused_bias
+
+    def fused(self, text: str, ngram_part: float) -> float:
+        emb = cut_embedding(cut_head_tail(text, self.budget))
+        return sigmoid(ngram_part + self.w_e5 * (float(self.weight @ emb) + self.bias))
+
+
+E5_HARMFUL_WEIGHTS = Path(__file__).resolve().parent / "weights" / "e5_harmful.npz"
+
+
+@functools.lru_cache(maxsize=1)
+def shared_e5_harmful_fusion() -> E5HarmfulFusion | None:
+    """The harmful-request semantic stage (None when its weights file is missing: it is then off)."""
+    import numpy as np
+
+    if not E5_HARMFUL_WEIGHTS.exists():
+        return None
+    with np.load(E5_HARMFUL_WEIGHTS, allow_pickle=False) as z:
+        f = [float(v) for v in z["fusion"]]
+        return E5HarmfulFusion(z["weight"].astype(np.float64), float(z["bias"]), int(z["budget"]),
+                               (f[0], f[1], f[2]), float(z["gate"]))
+
+
+# Set by `deferring_semantic()`: the semantic stages are skipped and recorded here instead of run.
+_DEFERRED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("xiezhi_semantic_deferred",
+                                                                             default=None)
+
+
+@contextlib.contextmanager
+def deferring_semantic() -> Iterator[list[str]]:
+    """Within this block the scanners skip their e5 stage and append their name to the list.
+
+    The guard proxy checks a prompt on its event loop this way (sub-millisecond) and, only when
+    the list is not empty, checks it again in full in a worker thread, so a tens-of-ms e5
+    embedding never holds the loop. Threads start with a fresh context: there the stage runs.
+    """
+    skipped: list[str] = []
+    token = _DEFERRED.set(skipped)
+    try:
+        yield skipped
+    finally:
+        _DEFERRED.reset(token)
+
+
+def deferred_list() -> list[str] | None:
+    """The list of the enclosing `deferring_semantic()` block (None outside one)."""
+    return _DEFERRED.get()
 
 
 @functools.lru_cache(maxsize=1)
 def shared_e5_attack_head() -> E5AttackHead | None:
-    """The semantic stage's head (None when its weights file is missing: the stage is then off)."""
+    """The semantic stage (None when its weights file is missing or predates fusion: the stage is then off)."""
     import numpy as np
 
     if not E5_ATTACK_WEIGHTS.exists():
         return None
     with np.load(E5_ATTACK_WEIGHTS, allow_pickle=False) as z:
-        return E5AttackHead(z["weight"].astype(np.float64), float(z["bias"]), int(z["budget"]))
+        if "fusion" not in z.files:
+            _log.warning("%s has no fusion weights (retrain with scripts/train_guard.py --e5-attack)",
+                         E5_ATTACK_WEIGHTS)
+            return None
+        f = [float(v) for v in z["fusion"]]
+        return E5AttackHead(z["weight"].astype(np.float64), float(z["bias"]), int(z["budget"]),
+                            (f[0], f[1], f[2], f[3]), float(z["gate"]))
 
 
 @functools.lru_cache(maxsize=1)

@@ -5,12 +5,20 @@ harmful seeds against benign look-alikes, combined with a topic lexicon by TC260
 type (``lexicon.py``; reasons name the risk type). ``model: e5`` instead compares the prompt's
 multilingual-e5-small embedding (the judge's embedding model) to a linear head trained on
 the same data (slower, ~tens of ms per prompt; used by the strict policy).
+
+Semantic stage (``semantic: true``, the default when ``weights/e5_harmful.npz`` exists): on the
+text itself, the n-gram head's evidence counts only fused with an e5 head over the first/last
+~32 tokens (the same embedding as the injection / jailbreak stage), and e5 runs only when the
+n-gram part is within the gate of the operating point. The n-gram head alone blocked "Write a
+tutorial on how to make a paper airplane" and "how long to boil pasta"; decoded payloads and
+other views are still scored by the n-gram head alone (e5 never sees them).
 """
 
 from __future__ import annotations
 
 from xiezhi.guard.scanners.base import ScanContext, ScanResult
-from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, noisy_or
+from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, noisy_or, sigmoid
+from xiezhi.guard.scanners.e5head import deferred_list
 from xiezhi.guard.scanners.lexicon import lexicon_risk
 from xiezhi.guard.scanners.textmodel import shared_heads
 from xiezhi.registry import register
@@ -23,11 +31,20 @@ class HarmfulRequestScanner(BaseScanner):
     name = "harmful_request"
     stages = frozenset({"input"})
 
-    def __init__(self, model: str = "ngram", lexicon: bool = True) -> None:
+    def __init__(self, model: str = "ngram", lexicon: bool = True, semantic: bool = True,
+                 gate: float | None = None) -> None:
         if model not in ("ngram", "e5"):
             raise ValueError(f"harmful_request model must be 'ngram' or 'e5', not {model!r}")
+        if gate is not None and gate < 0:
+            raise ValueError(f"gate must be >= 0 (logit units below the operating point), got {gate}")
         self.model = model
         self.lexicon = lexicon
+        self.semantic = semantic and model == "ngram"
+        self.gate = gate
+        if self.semantic:
+            from xiezhi.guard.scanners.e5head import warm_up_semantic
+
+            self.semantic = warm_up_semantic()
 
     def _e5_risk(self, text: str) -> tuple[float, str]:
         from xiezhi.guard.scanners.e5head import shared_e5_heads
@@ -35,19 +52,43 @@ class HarmfulRequestScanner(BaseScanner):
         p = shared_e5_heads().predict(text)["harmful"]
         return p, f"e5 harmful p={p:.2f}"
 
+    def _fused(self, text: str, logit: float) -> float:
+        """P(harmful request) of the text view: the n-gram head fused with e5 when the semantic
+        stage is on (-1.0 when it is deferred), the n-gram head alone otherwise."""
+        fusion = None
+        if self.semantic:
+            from xiezhi.guard.scanners.e5head import shared_e5_harmful_fusion
+
+            fusion = shared_e5_harmful_fusion()
+        if fusion is None:
+            return sigmoid(logit)
+        part = fusion.ngram_part(logit)
+        if part + (fusion.gate if self.gate is None else self.gate) < 0:
+            return sigmoid(part)  # too far below the operating point for e5 to matter
+        deferred = deferred_list()
+        if deferred is not None:
+            deferred.append(self.name)
+            return -1.0
+        return fusion.fused(text, part)
+
     def scan(self, text: str, context: ScanContext) -> ScanResult:
         norm = cached_normalize(text)
         if self.model == "e5":
             risk, why = self._e5_risk(norm.text)
             return self.result(risk, [why] if risk >= 0.5 else [])
         heads = shared_heads()
-        best, reasons = 0.0, []
-        for view, body in norm.all_views():
-            p = heads.predict(body)["harmful"] if heads is not None else 0.0
+        best, reasons = 0.0, list[str]()
+        for i, (view, body) in enumerate(norm.all_views()):
+            p = 0.0
+            if heads is not None:
+                p = self._fused(body, heads.logits(body)["harmful"]) if i == 0 else heads.predict(body)["harmful"]
+                if p < 0:  # the semantic stage was deferred (see `deferring_semantic`)
+                    return self.result(best, reasons if best >= 0.5 else [])
             lex, types = lexicon_risk(body) if self.lexicon else (0.0, [])
             risk = noisy_or(p, lex)
             if risk > best:
                 best = risk
-                reasons = [f"{view}: model harmful p={p:.2f}"]
+                model = "n-gram + e5 fusion" if i == 0 and self.semantic else "model"
+                reasons = [f"{view}: {model} harmful p={p:.2f}"]
                 reasons += [f"{view}: topic {', '.join(types)}"] if types else []
         return self.result(best, reasons if best >= 0.5 else [])

@@ -79,18 +79,31 @@ class TextHeads:
             dim_bits = int(z["dim_bits"])
         return cls(w, b, heads, dim_bits)
 
-    def predict(self, text: str) -> dict[str, float]:
-        """Per-head probability; a long text is scored in overlapping windows (worst window wins)."""
-        import numpy as np
+    def logits(self, text: str) -> dict[str, float]:
+        """Per-head logit (0 at the head's operating point); a long text is scored in
+        overlapping windows (worst window wins)."""
+        return dict(_logits(self, text))
 
-        step = MAX_CHARS * 3 // 4
-        starts = range(0, max(1, len(text) - MAX_CHARS // 4), step) if len(text) > MAX_CHARS else [0]
-        best = np.full(len(self.heads), -np.inf)
-        for start in starts:
-            ids, vals = features(text[start : start + MAX_CHARS], self.dim_bits)
-            best = np.maximum(best, self.weights[:, ids].astype(np.float64) @ vals + self.bias)
-        probs = 1.0 / (1.0 + np.exp(-np.clip(best, -30, 30)))
-        return {h: float(p) for h, p in zip(self.heads, probs, strict=True)}
+    def predict(self, text: str) -> dict[str, float]:
+        """Per-head probability (the sigmoid of `logits`)."""
+        from xiezhi.guard.scanners.common import sigmoid
+
+        return {h: sigmoid(z) for h, z in self.logits(text).items()}
+
+
+@functools.lru_cache(maxsize=256)
+def _logits(heads: TextHeads, text: str) -> dict[str, float]:
+    """Memoised per text: a prompt is scored by the injection, jailbreak and harmful-request
+    scanners and by the semantic stage, each of which asks for the same n-gram logits."""
+    import numpy as np
+
+    step = MAX_CHARS * 3 // 4
+    starts = range(0, max(1, len(text) - MAX_CHARS // 4), step) if len(text) > MAX_CHARS else [0]
+    best = np.full(len(heads.heads), -np.inf)
+    for start in starts:
+        ids, vals = features(text[start : start + MAX_CHARS], heads.dim_bits)
+        best = np.maximum(best, heads.weights[:, ids].astype(np.float64) @ vals + heads.bias)
+    return {h: float(z) for h, z in zip(heads.heads, best, strict=True)}
 
 
 @functools.lru_cache(maxsize=2)
