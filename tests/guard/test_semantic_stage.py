@@ -103,6 +103,8 @@ def test_semantic_stage_runs_only_behind_its_gate(monkeypatch: pytest.MonkeyPatc
     assert wide.calls == []
     with pytest.raises(ValueError):
         InjectionScanner(gate=-1.0)
+    with pytest.raises(ValueError, match="gate"):  # a policy written for the old band options
+        InjectionScanner(band_low=0.05, band_high=0.5)
 
 
 def test_semantic_stage_is_skipped_for_a_prompt_already_blocked(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -96,7 +96,10 @@ class AttackScanner(BaseScanner):
     rules: tuple[Rule, ...] = ()
 
     def __init__(self, use_model: bool = True, signal_weight: float = 0.5, semantic: bool = True,
-                 gate: float | None = None) -> None:
+                 gate: float | None = None, band_low: float | None = None, band_high: float | None = None) -> None:
+        if band_low is not None or band_high is not None:
+            raise ValueError("band_low / band_high are gone: the semantic stage now fuses e5 with the n-gram heads "
+                             "behind a `gate` (logit units below the threshold; default from the weights)")
         if gate is not None and gate < 0:
             raise ValueError(f"gate must be >= 0 (logit units below the operating point), got {gate}")
         self.use_model = use_model
