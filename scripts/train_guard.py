@@ -36,7 +36,7 @@ OUT = ROOT / "src" / "xiezhi" / "guard" / "scanners" / "weights" / "guard_heads.
 HEADS = ("injection", "jailbreak", "harmful")
 TEST_SHARE = 0.25
 GOALS_PER_TEMPLATE = 6
-BLIND_SPLITS = ("fresh5",)
+BLIND_SPLITS = ("fresh6",)
 """Blind sets, never trained on (see `_fresh`)."""
 
 csv.field_size_limit(10**8)
@@ -114,9 +114,9 @@ def _fresh() -> list[Row]:
             rows.append(Row(text, lang, label, f"xiezhi_fresh_{lang}", f"fresh-{lang}-{i}", split="fresh"))
         for t in _lines(OWN / f"fresh_benign_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_fresh_benign_{lang}", t, split="fresh"))
-    # 'fresh5': written in session 3 by someone who never saw the guard, its code or its data,
-    # before the fused semantic stage and the batch4 data were trained (earlier blind sets,
-    # fresh2-fresh4, are training data now: see `_former_blind`)
+    # 'fresh6': written in session 3 by someone who never saw the guard, its code, its data or
+    # fresh5, before fresh5 and the batch5 data were trained (earlier blind sets, fresh2-fresh5,
+    # are training data now: see `_former_blind`)
     for split in BLIND_SPLITS:
         for lang in ("zh", "en"):
             path = OWN / f"{split}_{lang}.tsv"
@@ -140,9 +140,11 @@ def _former_blind() -> list[Row]:
     - `fresh3_*`, `fresh4_*`: blind sets of session 2 (results in benchmarks/results/
       guard_detection.json and guard_detection_earlier_guards.json), measured for the last time
       as blind sets with the fused semantic stage before this change
-      (benchmarks/results/guard_detection_session3_fresh34.json) and trained on from session 3."""
+      (benchmarks/results/guard_detection_session3_fresh34.json) and trained on from session 3;
+    - `fresh5_*`: the blind set of session 3 (benchmarks/results/guard_detection_fresh5_before.json
+      and guard_detection.json as of aa97f65), trained on once fresh6 was written."""
     rows: list[Row] = []
-    for n in (2, 3, 4):
+    for n in (2, 3, 4, 5):
         for lang in ("zh", "en"):
             for ln in _lines(OWN / f"fresh{n}_{lang}.tsv"):
                 label, text = ln.split("\t", 1)
@@ -220,6 +222,14 @@ def load_rows(use_bank: bool = True) -> list[Row]:
             rows.append(Row(t, lang, "benign", f"xiezhi_batch4_benign_{lang}", t))
         for t in _lines(OWN / f"lookalike_batch4_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_batch4_lookalike_{lang}", t, lookalike=True))
+        # fifth batch (session 3): harmful requests across the TC260-003 risk areas (plain, colloquial,
+        # with a backstory, lightly obfuscated: pinyin, homophones, split characters, traditional and
+        # full-width characters, spacing, emoji, leetspeak), with benign look-alikes on the same topics
+        # (safety, scam prevention, history, medicine, law, homework, fiction, games, cooking, pest control)
+        for t in _lines(OWN / f"harmful_batch5_{lang}.txt"):
+            rows.append(Row(t, lang, "harmful", f"xiezhi_batch5_harmful_{lang}", t))
+        for t in _lines(OWN / f"benign_batch5_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_batch5_benign_{lang}", t, lookalike=True))
     rows += _former_blind()
     if use_bank:
         rows += _seed_bank()
@@ -494,7 +504,7 @@ def main() -> None:
                          "(0.01 lost 2.5-7.5 points of detection on the session-2 blind sets for 0-1.3 points of FPR)")
     ap.add_argument("--harmful-fusion-fpr", type=float, default=0.005,
                     help="out-of-fold benign FPR at the operating point of the harmful-request semantic stage "
-                         "(0.01 blocked 8-10 points more held-out harmful requests but raised benign FPR 0.5-1.8 points)")
+                         "(0.01 blocked 9-17 points more held-out harmful requests, benign FPR +0.6-1.8 points)")
     ap.add_argument("--no-bank", action="store_true", help="do not use the xiezhi seed bank")
     ap.add_argument("--e5", action="store_true", help="also train the e5-embedding heads (slow)")
     ap.add_argument("--e5-attack", action="store_true",
