@@ -35,8 +35,10 @@ KEYS: dict[str, tuple[str, ...]] = {
     "now_you_en": ("now on", "starting now", "henceforth"),
     "now_you_zh": ("从现在", "接下来", "此后"),
     "prompt_leak_en": ("prompt", "instruction", "text above"),
+    "prompt_leak_send_en": ("prompt", "instruction", "system message"),
     "prompt_leak_de": ("prompt", "anweisung"),
     "prompt_leak_zh": ("提示", "指令", "设定", "上面的"),
+    "prompt_leak_object_zh": ("提示", "指令", "设定", "系统消息"),
     "fake_system_en": ("system", "im_start"),
     "fake_system_zh": ("系统",),
     "pinyin_override": ("lve", "lue", "shi"),
@@ -102,11 +104,17 @@ INJECTION_RULES: tuple[Rule, ...] = (
        r"\b(?:reveal|show|print|repeat|output|display|tell\s+me|give\s+me|leak|spell\s+out|write\s+out)\b"
         r"[\w\s,']{0,25}\b(?:system\s+prompt|initial\s+prompt|hidden\s+prompt|(?:your|the)\s+instructions"
         r"|prompt\s+texts?|pre-?prompt|(?:the\s+)?text\s+above)\b"),
+    _r("prompt_leak_send_en", 0.75,
+       r"\b(?:send|paste|share|copy|dump|post|drop)\b[\w\s,']{0,15}\byour\s+(?:full\s+|entire\s+|whole\s+)?"
+        r"(?:system\s+prompt|initial\s+prompt|hidden\s+prompt|instructions|pre-?prompt|system\s+message)\b"),
     _r("prompt_leak_de", 0.7,
        r"\b(?:zeige?|gib|nenne|verrate|wiederhole)\b[\w\s]{0,25}\b(?:prompt\w*|anweisung\w*)\b"),
     _r("prompt_leak_zh", 0.8,
        r"(?:输出|告诉我|显示|重复|打印|泄露|透露|给我看|复述|说出)(?:一下)?.{0,6}"
         r"(?:系统提示|系统提示词|初始指令|提示词|系统设定|隐藏指令|原始指令|上面的(?:文字|内容))"),
+    _r("prompt_leak_object_zh", 0.75,
+       r"(?:你的)?(?:系统提示词?|初始指令|隐藏指令|系统设定|原始指令|系统消息)(?:的)?"
+        r"(?:发我|发给我|给我看|贴出来|贴给我|复制给我|原文|全文|完整内容|一字不差|逐字)"),
     _r("fake_system_en", 0.6,
        r"(?:^|\n)\s*(?:\[?system\]?|###\s*system|<\|?system\|?>|<\|im_start\|>)\s*[:：\]>]"),
     _r("fake_system_zh", 0.6,
