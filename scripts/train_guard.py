@@ -36,6 +36,35 @@ OUT = ROOT / "src" / "xiezhi" / "guard" / "scanners" / "weights" / "guard_heads.
 HEADS = ("injection", "jailbreak", "harmful")
 TEST_SHARE = 0.25
 GOALS_PER_TEMPLATE = 6
+WRITTEN_FILES: tuple[tuple[str, str, str, bool], ...] = (
+    # (file stem, label or "tsv" for LABEL<TAB>PROMPT lines, source stem, look-alike?), read in this
+    # order for each language (the first copy of a duplicated prompt wins)
+    ("benign", "benign", "benign", False),
+    # short everyday requests: few n-grams, so the heads need negatives of that length too
+    ("benign_short", "benign", "benign_short", False),
+    ("harmful", "harmful", "harmful", False),
+    ("lookalike", "benign", "lookalike", True),
+    # second batch (session 2): more everyday requests and look-alikes (role-play that is fine,
+    # talk about attacks, translation of attack strings, code with ignore/override/system)
+    ("benign_more", "benign", "benign_more", False),
+    ("lookalike_more", "benign", "lookalike_more", True),
+    # third batch: families the blind fresh3 set exposed (leak questions in everyday words, notes
+    # to the AI inside documents and tool output, authority claims, fiction around a harmful ask)
+    ("attack_more", "tsv", "more_attack", False),
+    # fourth batch (session 3): wider coverage of the weak families (leak questions in everyday
+    # words, notes to the AI buried in longer documents and tool output, authority claims, fiction
+    # frames, many-shot dialogues, refusal suppression, encodings and Chinese character tricks,
+    # "continue this text", agent hijacking), with everyday requests and look-alikes of the same shape
+    ("attack_batch4", "tsv", "batch4_attack", False),
+    ("benign_batch4", "benign", "batch4_benign", False),
+    ("lookalike_batch4", "benign", "batch4_lookalike", True),
+    # fifth batch (session 3): harmful requests across the TC260-003 risk areas (plain, colloquial,
+    # with a backstory, lightly obfuscated: pinyin, homophones, split characters, traditional and
+    # full-width characters, spacing, emoji, leetspeak), with benign look-alikes on the same topics
+    ("harmful_batch5", "harmful", "batch5_harmful", False),
+    ("benign_batch5", "benign", "batch5_benign", True),
+)
+"""Hand-written prompt files in `OWN` besides the attack templates and the blind sets."""
 BLIND_SPLITS = ("fresh6",)
 """Blind sets, never trained on (see `_fresh`)."""
 
@@ -190,46 +219,11 @@ def load_rows(use_bank: bool = True) -> list[Row]:
         for r in _read_csv(SHARED / "seeds" / f"jade_v1_{lang}.csv"):
             rows.append(Row(r["问题"], lang, "harmful", f"jade_{lang}", r["问题"]))
         rows += _templates(lang)
-        for t in _lines(OWN / f"benign_{lang}.txt"):
-            rows.append(Row(t, lang, "benign", f"xiezhi_benign_{lang}", t))
-        # short everyday requests: few n-grams, so the heads need negatives of that length too
-        for t in _lines(OWN / f"benign_short_{lang}.txt"):
-            rows.append(Row(t, lang, "benign", f"xiezhi_benign_short_{lang}", t))
-        harmful = OWN / f"harmful_{lang}.txt"
-        for t in _lines(harmful) if harmful.exists() else []:
-            rows.append(Row(t, lang, "harmful", f"xiezhi_harmful_{lang}", t))
-        for t in _lines(OWN / f"lookalike_{lang}.txt"):
-            rows.append(Row(t, lang, "benign", f"xiezhi_lookalike_{lang}", t, lookalike=True))
-        # second batch (session 2): more everyday requests and look-alikes (role-play that is fine,
-        # talk about attacks, translation of attack strings, code with ignore/override/system)
-        for t in _lines(OWN / f"benign_more_{lang}.txt"):
-            rows.append(Row(t, lang, "benign", f"xiezhi_benign_more_{lang}", t))
-        for t in _lines(OWN / f"lookalike_more_{lang}.txt"):
-            rows.append(Row(t, lang, "benign", f"xiezhi_lookalike_more_{lang}", t, lookalike=True))
-        # third batch: families the blind fresh3 set exposed (leak questions in everyday words, notes
-        # to the AI inside documents and tool output, authority claims, fiction around a harmful ask)
-        for line in _lines(OWN / f"attack_more_{lang}.tsv"):
-            label, text = line.split("\t", 1)
-            rows.append(Row(text, lang, label, f"xiezhi_more_attack_{lang}", text))
-        # fourth batch (session 3): wider coverage of the weak families (leak questions in everyday
-        # words, notes to the AI buried in longer documents and tool output, authority claims, fiction
-        # frames, many-shot dialogues, refusal suppression, encodings and Chinese character tricks,
-        # "continue this text", agent hijacking), with everyday requests and look-alikes of the same shape
-        for line in _lines(OWN / f"attack_batch4_{lang}.tsv"):
-            label, text = line.split("\t", 1)
-            rows.append(Row(text, lang, label, f"xiezhi_batch4_attack_{lang}", text))
-        for t in _lines(OWN / f"benign_batch4_{lang}.txt"):
-            rows.append(Row(t, lang, "benign", f"xiezhi_batch4_benign_{lang}", t))
-        for t in _lines(OWN / f"lookalike_batch4_{lang}.txt"):
-            rows.append(Row(t, lang, "benign", f"xiezhi_batch4_lookalike_{lang}", t, lookalike=True))
-        # fifth batch (session 3): harmful requests across the TC260-003 risk areas (plain, colloquial,
-        # with a backstory, lightly obfuscated: pinyin, homophones, split characters, traditional and
-        # full-width characters, spacing, emoji, leetspeak), with benign look-alikes on the same topics
-        # (safety, scam prevention, history, medicine, law, homework, fiction, games, cooking, pest control)
-        for t in _lines(OWN / f"harmful_batch5_{lang}.txt"):
-            rows.append(Row(t, lang, "harmful", f"xiezhi_batch5_harmful_{lang}", t))
-        for t in _lines(OWN / f"benign_batch5_{lang}.txt"):
-            rows.append(Row(t, lang, "benign", f"xiezhi_batch5_benign_{lang}", t, lookalike=True))
+        for stem, label, source, lookalike in WRITTEN_FILES:
+            path = OWN / f"{stem}_{lang}.{'tsv' if label == 'tsv' else 'txt'}"
+            for line in _lines(path) if path.exists() else []:
+                kind, text = line.split("\t", 1) if label == "tsv" else (label, line)
+                rows.append(Row(text, lang, kind, f"xiezhi_{source}_{lang}", text, lookalike=lookalike))
     rows += _former_blind()
     if use_bank:
         rows += _seed_bank()
