@@ -120,14 +120,17 @@ class E5AttackHead:
         """Whether the `head` scanner reports the fused risk (the head that contributes more)."""
         return (head == "injection") == (self.w_inj * l_inj >= self.w_jb * l_jb)
 
+    def e5_logit(self, text: str) -> float:
+        """The e5 head's logit for `text` (cut to the budget; the embedding is memoised)."""
+        return float(self.weight @ cut_embedding(cut_head_tail(text, self.budget))) + self.bias
+
     def predict(self, text: str) -> float:
         """P(attack) from the e5 head alone (0.5 at its own out-of-fold operating point)."""
-        return sigmoid(_attack_logit(cut_head_tail(text, self.budget)))
+        return sigmoid(self.e5_logit(text))
 
     def fused(self, text: str, ngram_part: float) -> float:
         """P(attack) of the fused heads, given the n-gram part (`ngram_part`)."""
-        return sigmoid(ngram_part + self.w_e5 * _attack_logit(cut_head_tail(text, self.budget)))
-
+        return sigmoid(ngram_part + self.w_e5 * self.e5_logit(text))
 
 
 @functools.lru_cache(maxsize=64)
@@ -137,13 +140,6 @@ def cut_embedding(cut: str) -> Any:
     import numpy as np
 
     return np.asarray(embed([cut]))[0].astype(np.float64)
-
-
-def _attack_logit(cut: str) -> float:
-    head = shared_e5_attack_head()
-    if head is None:
-        return -30.0
-    return float(head.weight @ cut_embedding(cut)) + head.bias
 
 
 class E5HarmfulFusion:
@@ -162,6 +158,7 @@ class E5HarmfulFusion:
         return self.w_ngram * l_ngram + self.fused_bias
 
     def fused(self, text: str, ngram_part: float) -> float:
+        """P(harmful request) of the fused heads, given the n-gram part (`ngram_part`)."""
         emb = cut_embedding(cut_head_tail(text, self.budget))
         return sigmoid(ngram_part + self.w_e5 * (float(self.weight @ emb) + self.bias))
 
