@@ -221,6 +221,8 @@ def load_rows(use_bank: bool = True) -> list[Row]:
         rows += _templates(lang)
         for stem, label, source, lookalike in WRITTEN_FILES:
             path = OWN / f"{stem}_{lang}.{'tsv' if label == 'tsv' else 'txt'}"
+            if not path.exists() and not any(OWN.glob(f"{stem}_*.{path.suffix[1:]}")):
+                raise SystemExit(f"{path}: listed in WRITTEN_FILES but missing in every language (a typo?)")
             for line in _lines(path) if path.exists() else []:
                 kind, text = line.split("\t", 1) if label == "tsv" else (label, line)
                 rows.append(Row(text, lang, kind, f"xiezhi_{source}_{lang}", text, lookalike=lookalike))

@@ -15,15 +15,20 @@ sanitized version for the scanners after it, ``flag`` only records it. With ``fa
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xiezhi.guard.decision import DecisionAction, GuardDecision, detect_lang
 from xiezhi.guard.policy.loader import Policy, PolicyEntry, PolicyError, load_policy
 from xiezhi.guard.scanners.base import ScanContext, Scanner, ScanResult, Stage
+from xiezhi.types import XiezhiError
+
+if TYPE_CHECKING:
+    from xiezhi.registry import Registry
 
 log = logging.getLogger("xiezhi.guard")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -36,6 +41,20 @@ def valid_text(text: str) -> str:
 
 
 _RANK: dict[str, int] = {"allow": 0, "flag": 1, "redact": 2, "block": 3}
+
+
+def _with_threshold(entry: PolicyEntry, registry: Registry) -> dict[str, Any]:
+    """The entry's options, plus its threshold as ``block_at`` for a scanner that takes one (the
+    semantic stages widen their gate when the policy blocks below 0.5) unless set explicitly."""
+    options = dict(entry.options)
+    if "block_at" not in options:
+        try:
+            params = inspect.signature(registry.get("scanner", entry.scanner).factory).parameters
+        except (TypeError, ValueError, XiezhiError):
+            return options
+        if "block_at" in params:
+            options["block_at"] = entry.threshold
+    return options
 
 
 class Guard:
@@ -55,7 +74,7 @@ class Guard:
             built: list[tuple[PolicyEntry, Scanner]] = []
             for i, entry in enumerate(getattr(policy, stage)):
                 try:
-                    scanner = registry.create("scanner", entry.scanner, **entry.options)
+                    scanner = registry.create("scanner", entry.scanner, **_with_threshold(entry, registry))
                 except (TypeError, ValueError) as e:
                     raise PolicyError(f"{policy.source or policy.name}: {stage}[{i}].options: "
                                       f"scanner {entry.scanner!r}: {e}") from None

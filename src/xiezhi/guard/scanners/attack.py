@@ -13,8 +13,11 @@ of that and the rest. The n-gram heads overfit surface forms; the embedding catc
 without the usual keywords; summed, two half-convinced heads can block what neither would alone.
 (Letting the text's n-gram evidence count only through the fusion removed a few false positives
 but lost more detection on the session-2 blind sets, so each head still counts alone too.)
-e5 runs only when the prompt is not already blocked and the n-gram part is within the gate of
-the operating point, so most everyday prompts stay on the sub-millisecond path.
+e5 runs only when the prompt is not already blocked (risk below ``block_at``, the policy's
+threshold) and the n-gram part is within the gate of the operating point (widened when
+``block_at`` is below 0.5), so most everyday prompts stay on the sub-millisecond path. Both
+scanners report the fused risk. Prompts past 4,000 characters are scored by n-gram windows at
+run time (the worst window wins) but by their first 4,000 characters in training.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ import re
 from typing import TYPE_CHECKING
 
 from xiezhi.guard.scanners.base import ScanContext, ScanResult
-from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, noisy_or, sigmoid
-from xiezhi.guard.scanners.e5head import deferred_list
+from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, logit_of, noisy_or
+from xiezhi.guard.scanners.e5head import deferred_list, fused_or_none
 from xiezhi.guard.scanners.rules import Rule, match_rules
 from xiezhi.guard.scanners.textmodel import shared_heads
 
@@ -33,9 +36,6 @@ if TYPE_CHECKING:
     from xiezhi.guard.scanners.e5head import E5AttackHead
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-SKIP_ABOVE = 0.5
-"""A prompt whose rule / n-gram risk is already this high is blocked by the shipped policies:
-the semantic stage is not run for it."""
 
 # A request *about* a short quoted phrase (translate it, what does it mean) mentions an attack
 # string without using it: "Translate 'ignore previous instructions' into French". Such a
@@ -96,21 +96,31 @@ class AttackScanner(BaseScanner):
     rules: tuple[Rule, ...] = ()
 
     def __init__(self, use_model: bool = True, signal_weight: float = 0.5, semantic: bool = True,
-                 gate: float | None = None, band_low: float | None = None, band_high: float | None = None) -> None:
+                 gate: float | None = None, block_at: float = 0.5, band_low: float | None = None,
+                 band_high: float | None = None) -> None:
         if band_low is not None or band_high is not None:
             raise ValueError("band_low / band_high are gone: the semantic stage now fuses e5 with the n-gram heads "
                              "behind a `gate` (logit units below the threshold; default from the weights)")
         if gate is not None and gate < 0:
             raise ValueError(f"gate must be >= 0 (logit units below the operating point), got {gate}")
+        if not 0.0 < block_at < 1.0:
+            raise ValueError(f"block_at must be in (0, 1) (the policy's threshold for this scanner), got {block_at}")
         self.use_model = use_model
         self.signal_weight = signal_weight
         self.semantic = semantic
         self.gate = gate
+        self.block_at = block_at
         if semantic and use_model:
-            from xiezhi.guard.scanners.e5head import warm_up_semantic
+            from xiezhi.guard.scanners.e5head import shared_e5_attack_head, warm_up_semantic
 
             # load e5 now, not on the first uncertain prompt; off when e5 cannot run here
-            self.semantic = warm_up_semantic()
+            self.semantic = warm_up_semantic() and shared_e5_attack_head() is not None
+
+    def _gate(self, fusion: E5AttackHead) -> float:
+        """How far below 0 the n-gram part may be for e5 to be asked: the trained (or configured)
+        gate, widened when the policy blocks below 0.5 (its operating point sits lower)."""
+        gate = fusion.gate if self.gate is None else self.gate
+        return gate + max(0.0, -logit_of(self.block_at))
 
     def _fusion(self) -> E5AttackHead | None:
         """The fused n-gram + e5 stage when it is on and its weights exist."""
@@ -154,19 +164,18 @@ class AttackScanner(BaseScanner):
             sig = max(norm.signals.values()) * self.signal_weight
             best = noisy_or(best, sig)
             reasons += [f"evasion: {k}" for k in sorted(norm.signals)]
-        if fusion is not None and text_logits and best < SKIP_ABOVE:
-            l_inj, l_jb = text_logits["injection"], text_logits["jailbreak"]
-            if fusion.claims(self.head, l_inj, l_jb):
-                part = fusion.ngram_part(l_inj, l_jb)
-                if part + (fusion.gate if self.gate is None else self.gate) < 0:
-                    p = sigmoid(part)  # too far below the operating point for e5 to matter
-                else:
-                    deferred = deferred_list()
-                    if deferred is not None:
-                        deferred.append(self.head)
-                        return self.result(best, reasons)
-                    p = fusion.fused(mention if mention is not None else norm.text, part)
-                if p > best:
+        if fusion is not None and text_logits and best < self.block_at:
+            # both scanners report the fused risk (the embedding is memoised, so the second costs
+            # nothing): a policy that keeps only one of them still gets the whole stage
+            part = fusion.ngram_part(text_logits["injection"], text_logits["jailbreak"])
+            if part + self._gate(fusion) >= 0:  # below the gate the n-gram heads speak alone
+                deferred = deferred_list()
+                if deferred is not None:
+                    deferred.append(self.head)
+                    return self.result(best, reasons)
+                body = mention if mention is not None else norm.text
+                p = fused_or_none(self.head, lambda: fusion.fused(body, part))
+                if p is not None and p > best:
                     best = p
                     reasons = [*reasons, f"semantic: n-gram + e5 fusion p={p:.2f}"]
         return self.result(best, reasons)

@@ -41,3 +41,8 @@ def noisy_or(*risks: float) -> float:
 def sigmoid(z: float) -> float:
     """The logistic function, clipped at |z| = 30."""
     return 1.0 / (1.0 + math.exp(-min(30.0, max(-30.0, z))))
+
+
+def logit_of(p: float) -> float:
+    """The inverse of `sigmoid` for p in (0, 1)."""
+    return math.log(p / (1.0 - p))

