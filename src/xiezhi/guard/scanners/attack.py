@@ -164,9 +164,12 @@ class AttackScanner(BaseScanner):
             sig = max(norm.signals.values()) * self.signal_weight
             best = noisy_or(best, sig)
             reasons += [f"evasion: {k}" for k in sorted(norm.signals)]
-        if fusion is not None and text_logits and best < self.block_at:
+        other = "jailbreak" if self.head == "injection" else "injection"
+        if (fusion is not None and text_logits and best < self.block_at
+                and text_logits[other] < logit_of(self.block_at)):
             # both scanners report the fused risk (the embedding is memoised, so the second costs
-            # nothing): a policy that keeps only one of them still gets the whole stage
+            # nothing), so a policy that keeps only one of them still gets the stage; neither asks
+            # e5 about a prompt the other head's n-grams already block on their own
             part = fusion.ngram_part(text_logits["injection"], text_logits["jailbreak"])
             if part + self._gate(fusion) >= 0:  # below the gate the n-gram heads speak alone
                 deferred = deferred_list()
