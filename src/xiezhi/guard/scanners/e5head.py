@@ -165,21 +165,28 @@ class E5HarmfulFusion:
 E5_HARMFUL_WEIGHTS = Path(__file__).resolve().parent / "weights" / "e5_harmful.npz"
 
 
-@functools.lru_cache(maxsize=1)
-def shared_e5_harmful_fusion() -> E5HarmfulFusion | None:
-    """The harmful-request semantic stage (None when its weights file is missing: it is then off)."""
+def _load_fusion(path: Path) -> dict[str, Any] | None:
+    """A semantic stage's weights file as plain values (None when it is missing or predates fusion)."""
     import numpy as np
 
-    if not E5_HARMFUL_WEIGHTS.exists():
+    if not path.exists():
         return None
-    with np.load(E5_HARMFUL_WEIGHTS, allow_pickle=False) as z:
+    with np.load(path, allow_pickle=False) as z:
         if "fusion" not in z.files:
-            _log.warning("%s has no fusion weights (retrain with scripts/train_guard.py --e5-attack)",
-                         E5_HARMFUL_WEIGHTS)
+            _log.warning("%s has no fusion weights (retrain with scripts/train_guard.py --e5-attack)", path)
             return None
-        f = [float(v) for v in z["fusion"]]
-        return E5HarmfulFusion(z["weight"].astype(np.float64), float(z["bias"]), int(z["budget"]),
-                               (f[0], f[1], f[2]), float(z["gate"]))
+        return {"weight": z["weight"].astype(np.float64), "bias": float(z["bias"]), "budget": int(z["budget"]),
+                "fusion": [float(v) for v in z["fusion"]], "gate": float(z["gate"])}
+
+
+@functools.lru_cache(maxsize=1)
+def shared_e5_harmful_fusion() -> E5HarmfulFusion | None:
+    """The harmful-request semantic stage (None when its weights are missing: it is then off)."""
+    w = _load_fusion(E5_HARMFUL_WEIGHTS)
+    if w is None:
+        return None
+    f = w["fusion"]
+    return E5HarmfulFusion(w["weight"], w["bias"], w["budget"], (f[0], f[1], f[2]), w["gate"])
 
 
 # Set by `deferring_semantic()`: the semantic stages are skipped and recorded here instead of run.
@@ -210,19 +217,12 @@ def deferred_list() -> list[str] | None:
 
 @functools.lru_cache(maxsize=1)
 def shared_e5_attack_head() -> E5AttackHead | None:
-    """The semantic stage (None when its weights file is missing or predates fusion: the stage is then off)."""
-    import numpy as np
-
-    if not E5_ATTACK_WEIGHTS.exists():
+    """The injection / jailbreak semantic stage (None when its weights are missing: it is then off)."""
+    w = _load_fusion(E5_ATTACK_WEIGHTS)
+    if w is None:
         return None
-    with np.load(E5_ATTACK_WEIGHTS, allow_pickle=False) as z:
-        if "fusion" not in z.files:
-            _log.warning("%s has no fusion weights (retrain with scripts/train_guard.py --e5-attack)",
-                         E5_ATTACK_WEIGHTS)
-            return None
-        f = [float(v) for v in z["fusion"]]
-        return E5AttackHead(z["weight"].astype(np.float64), float(z["bias"]), int(z["budget"]),
-                            (f[0], f[1], f[2], f[3]), float(z["gate"]))
+    f = w["fusion"]
+    return E5AttackHead(w["weight"], w["bias"], w["budget"], (f[0], f[1], f[2], f[3]), w["gate"])
 
 
 @functools.lru_cache(maxsize=1)
