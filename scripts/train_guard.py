@@ -423,66 +423,59 @@ def _cut_embeddings(pairs: list[tuple[Row, int]]):  # type: ignore[no-untyped-de
     return _embed_cached(texts, Path(f"/tmp/xiezhi_guard_e5_attack_cache_{SEMANTIC_TOKENS}.npz"))
 
 
-def train_e5_attack(rows: list[Row], c: float, fpr_target: float, heads_report: dict[str, object],
-                    c_ngram: float, fusion_fpr: float) -> dict[str, object]:
-    """The injection / jailbreak scanners' semantic stage: an e5 attack head (injection +
-    jailbreak vs benign) fused with the two n-gram heads.
-
-    - e5 head: its own operating point (p = 0.5) keeps `fpr_target` of the training split's
-      benign prompts below it out of fold. Harmful requests are left out (the harmful_request
-      scanner's job; as negatives they blur jailbreak wrappers around them).
-    - fusion (`_fit_fusion`) on the three heads' out-of-fold logits, at `fusion_fpr`."""
+def _train_stage(rows: list[Row], positives: tuple[str, ...], negatives: tuple[str, ...], heads: tuple[str, ...],
+                 c: float, e5_fpr: float, heads_report: dict[str, object], c_ngram: float, fusion_fpr: float,
+                 out: Path) -> dict[str, object]:
+    """One semantic stage: an e5 head (`positives` vs `negatives` labels of the training split,
+    over the cut embedding the scanners use at run time) whose own operating point keeps `e5_fpr`
+    of the negatives below it out of fold, fused (`_fit_fusion`, at `fusion_fpr`) with the n-gram
+    `heads` on out-of-fold logits; the weights are written to `out`."""
     import numpy as np
 
-    from xiezhi.guard.scanners.e5head import E5_ATTACK_WEIGHTS, SEMANTIC_TOKENS
+    from xiezhi.guard.scanners.e5head import SEMANTIC_TOKENS
 
-    pairs = [(r, 1 if r.label in ("injection", "jailbreak") else 0) for r in rows
-             if r.split == "train" and r.label in ("injection", "jailbreak", "benign")]
+    pairs = [(r, 1 if r.label in positives else 0) for r in rows
+             if r.split == "train" and r.label in positives + negatives]
     x = _cut_embeddings(pairs)
     y = np.array([y for _, y in pairs])
     groups = [f"{r.source}:{r.group}" for r, _ in pairs]
-    clf, cut, tpr = fit_at_fpr(x, y, groups, c, fpr_target)
-    print(f"e5 attack head: n={len(pairs)} pos={int(y.sum())} out-of-fold TPR={tpr:.3f} "
-          f"at FPR<={fpr_target} (text cut to {SEMANTIC_TOKENS} tokens)")
-    head_cuts = {h: float(heads_report[h]["oof_cut"]) for h in ("injection", "jailbreak")}  # type: ignore[index]
-    z = _oof_logits(rows, pairs, x, ("injection", "jailbreak"), c_ngram, c, head_cuts, cut)
+    clf, cut, tpr = fit_at_fpr(x, y, groups, c, e5_fpr)
+    head_cuts = {h: float(heads_report[h]["oof_cut"]) for h in heads}  # type: ignore[index]
+    z = _oof_logits(rows, pairs, x, heads, c_ngram, c, head_cuts, cut)
     w, bias, gate, rep = _fit_fusion(z, y, fusion_fpr)
-    print(f"attack fusion: w_inj={w[0]:.3f} w_jb={w[1]:.3f} w_e5={w[2]:.3f}; out-of-fold TPR={rep['oof_tpr']:.3f} "
-          f"at FPR<={fusion_fpr}; gate {gate:.2f} sends {rep['negatives_sent_to_e5']:.1%} of benign prompts to e5")
-    np.savez_compressed(E5_ATTACK_WEIGHTS, weight=clf.coef_[0].astype(np.float32),
+    np.savez_compressed(out, weight=clf.coef_[0].astype(np.float32),
                         bias=np.array(float(clf.intercept_[0]) - cut), budget=np.array(SEMANTIC_TOKENS),
                         fusion=np.array([*w, bias]), gate=np.array(gate))
+    print(f"{out.stem}: n={len(pairs)} pos={int(y.sum())}; e5 head alone: out-of-fold TPR={tpr:.3f} at "
+          f"FPR<={e5_fpr}; fusion {' '.join(f'w_{h}={v:.3f}' for h, v in zip((*heads, 'e5'), w, strict=True))}: "
+          f"out-of-fold TPR={rep['oof_tpr']:.3f} at FPR<={fusion_fpr}; gate {gate:.2f} sends "
+          f"{rep['negatives_sent_to_e5']:.1%} of negatives to e5 (text cut to {SEMANTIC_TOKENS} tokens)")
     return {"n_train": len(pairs), "n_pos": int(y.sum()), "c": c, "oof_cut": cut, "oof_tpr": tpr,
-            "oof_fpr_target": fpr_target, "budget_tokens": SEMANTIC_TOKENS,
-            "fusion": {"w_inj": w[0], "w_jb": w[1], "w_e5": w[2], "bias": bias, **rep}}
+            "oof_fpr_target": e5_fpr, "budget_tokens": SEMANTIC_TOKENS,
+            "fusion": {**{f"w_{h}": v for h, v in zip((*heads, "e5"), w, strict=True)}, "bias": bias, **rep}}
+
+
+def train_e5_attack(rows: list[Row], c: float, fpr_target: float, heads_report: dict[str, object],
+                    c_ngram: float, fusion_fpr: float) -> dict[str, object]:
+    """The injection / jailbreak scanners' semantic stage: an e5 attack head (injection +
+    jailbreak vs benign, at `fpr_target`) fused with the two n-gram heads, at `fusion_fpr`.
+    Harmful requests are left out (the harmful_request scanner's job; as negatives they blur
+    jailbreak wrappers around them)."""
+    from xiezhi.guard.scanners.e5head import E5_ATTACK_WEIGHTS
+
+    return _train_stage(rows, ("injection", "jailbreak"), ("benign",), ("injection", "jailbreak"), c, fpr_target,
+                        heads_report, c_ngram, fusion_fpr, E5_ATTACK_WEIGHTS)
 
 
 def train_e5_harmful(rows: list[Row], c: float, heads_report: dict[str, object], c_ngram: float,
                      fusion_fpr: float) -> dict[str, object]:
     """The harmful_request scanner's semantic stage: an e5 harmful-request head (harmful vs
     benign, over the same cut embedding as the attack head, so a prompt is embedded once)
-    fused with the n-gram harmful head, at `fusion_fpr` out of fold (`_fit_fusion`)."""
-    import numpy as np
+    fused with the n-gram harmful head; both operating points at `fusion_fpr`."""
+    from xiezhi.guard.scanners.e5head import E5_HARMFUL_WEIGHTS
 
-    from xiezhi.guard.scanners.e5head import E5_HARMFUL_WEIGHTS, SEMANTIC_TOKENS
-
-    pairs = [(r, 1 if r.label == "harmful" else 0) for r in rows
-             if r.split == "train" and r.label in ("harmful", "benign")]
-    x = _cut_embeddings(pairs)
-    y = np.array([y for _, y in pairs])
-    groups = [f"{r.source}:{r.group}" for r, _ in pairs]
-    clf, cut, tpr = fit_at_fpr(x, y, groups, c, fusion_fpr)
-    z = _oof_logits(rows, pairs, x, ("harmful",), c_ngram, c,
-                    {"harmful": float(heads_report["harmful"]["oof_cut"])}, cut)  # type: ignore[index]
-    w, bias, gate, rep = _fit_fusion(z, y, fusion_fpr)
-    print(f"harmful fusion: w_ngram={w[0]:.3f} w_e5={w[1]:.3f}; out-of-fold TPR={rep['oof_tpr']:.3f} (e5 alone "
-          f"{tpr:.3f}) at FPR<={fusion_fpr}; gate {gate:.2f} sends {rep['negatives_sent_to_e5']:.1%} of benign "
-          f"prompts to e5")
-    np.savez_compressed(E5_HARMFUL_WEIGHTS, weight=clf.coef_[0].astype(np.float32),
-                        bias=np.array(float(clf.intercept_[0]) - cut), budget=np.array(SEMANTIC_TOKENS),
-                        fusion=np.array([*w, bias]), gate=np.array(gate))
-    return {"n_train": len(pairs), "n_pos": int(y.sum()), "c": c, "e5_oof_tpr": tpr,
-            "fusion": {"w_ngram": w[0], "w_e5": w[1], "bias": bias, **rep}}
+    return _train_stage(rows, ("harmful",), ("benign",), ("harmful",), c, fusion_fpr, heads_report, c_ngram,
+                        fusion_fpr, E5_HARMFUL_WEIGHTS)
 
 
 def main() -> None:
@@ -494,7 +487,8 @@ def main() -> None:
                     help="the same for the harmful-request head: at 0.002 it blocked 0.39 of held-out harmful "
                          "requests against 0.54 at 0.01 (benchmarks/guard_detection.py)")
     ap.add_argument("--e5-fpr", type=float, default=0.01,
-                    help="out-of-fold benign FPR at p = 0.5 of the semantic stage's head (applied in a band only)")
+                    help="out-of-fold benign FPR at p = 0.5 of the e5 attack head alone (in the scanners it counts "
+                         "through the fusion)")
     ap.add_argument("--fusion-fpr", type=float, default=0.02,
                     help="out-of-fold benign FPR at the operating point of the fused n-gram + e5 semantic stage "
                          "(0.01 lost 2.5-7.5 points of detection on the session-2 blind sets for 0-1.3 points of FPR)")
