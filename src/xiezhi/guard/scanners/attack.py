@@ -27,8 +27,8 @@ import re
 from typing import TYPE_CHECKING
 
 from xiezhi.guard.scanners.base import ScanContext, ScanResult
-from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, logit_of, noisy_or
-from xiezhi.guard.scanners.e5head import deferred_list, fused_or_none
+from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, logit_of, noisy_or, sigmoid
+from xiezhi.guard.scanners.e5head import check_semantic_options, deferred_list, fused_or_none
 from xiezhi.guard.scanners.rules import Rule, match_rules
 from xiezhi.guard.scanners.textmodel import shared_heads
 
@@ -46,7 +46,6 @@ _META = re.compile(r"\b(?:translat\w*|mean(?:s|ing)?|defin\w*|pronounc\w*|spell\
                    r"|翻译|译成|译为|什么意思|啥意思|含义|意思是|解释|怎么读|怎么念|出处", re.I)
 _QUOTED = re.compile(r'"([^"\n]{1,40})"|“([^”\n]{1,40})”|(?<![A-Za-z])\'([^\'\n]{1,40})\'(?![A-Za-z])|‘([^’\n]{1,40})’'
                      r"|「([^」\n]{1,40})」|『([^』\n]{1,40})』")
-
 
 
 def mention_view(text: str) -> str | None:
@@ -101,10 +100,7 @@ class AttackScanner(BaseScanner):
         if band_low is not None or band_high is not None:
             raise ValueError("band_low / band_high are gone: the semantic stage now fuses e5 with the n-gram heads "
                              "behind a `gate` (logit units below the threshold; default from the weights)")
-        if gate is not None and gate < 0:
-            raise ValueError(f"gate must be >= 0 (logit units below the operating point), got {gate}")
-        if not 0.0 < block_at < 1.0:
-            raise ValueError(f"block_at must be in (0, 1) (the policy's threshold for this scanner), got {block_at}")
+        check_semantic_options(gate, block_at)
         self.use_model = use_model
         self.signal_weight = signal_weight
         self.semantic = semantic
@@ -115,12 +111,6 @@ class AttackScanner(BaseScanner):
 
             # load e5 now, not on the first uncertain prompt; off when e5 cannot run here
             self.semantic = warm_up_semantic() and shared_e5_attack_head() is not None
-
-    def _gate(self, fusion: E5AttackHead) -> float:
-        """How far below 0 the n-gram part may be for e5 to be asked: the trained (or configured)
-        gate, widened when the policy blocks below 0.5 (its operating point sits lower)."""
-        gate = fusion.gate if self.gate is None else self.gate
-        return gate + max(0.0, -logit_of(self.block_at))
 
     def _fusion(self) -> E5AttackHead | None:
         """The fused n-gram + e5 stage when it is on and its weights exist."""
@@ -144,9 +134,10 @@ class AttackScanner(BaseScanner):
             rule_risk, names = match_rules(body, self.rules)
             model = 0.0
             if heads is not None:
-                model = heads.predict(body)[self.head]
+                logits = heads.logits(body)
+                model = sigmoid(logits[self.head])
                 if not text_logits:  # the first view: the text (or its mention view)
-                    text_logits = heads.logits(body)
+                    text_logits = logits
             risk = noisy_or(rule_risk, model)
             if view != "text" and risk >= 0.5:
                 risk = noisy_or(risk, 0.3)  # a hidden attack is worse than a plain one
@@ -171,7 +162,7 @@ class AttackScanner(BaseScanner):
             # nothing), so a policy that keeps only one of them still gets the stage; neither asks
             # e5 about a prompt the other head's n-grams already block on their own
             part = fusion.ngram_part(text_logits["injection"], text_logits["jailbreak"])
-            if part + self._gate(fusion) >= 0:  # below the gate the n-gram heads speak alone
+            if fusion.needs_e5(part, self.gate, self.block_at):  # below the gate the n-gram heads speak alone
                 deferred = deferred_list()
                 if deferred is not None:
                     deferred.append(self.head)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from xiezhi.guard.scanners.common import sigmoid
+from xiezhi.guard.scanners.common import logit_of, sigmoid
 from xiezhi.types import XiezhiError
 
 _log = logging.getLogger(__name__)
@@ -90,16 +90,12 @@ def cut_head_tail(text: str, budget: int = SEMANTIC_TOKENS) -> str:
     return f"{text[:head]} … {text[len(text) - (keep - head):]}"
 
 
-class E5AttackHead:
-    """The semantic stage: an e5 attack head (injection or jailbreak vs benign, over the
-    embedding of the head+tail cut) fused with the two n-gram heads.
-
-    fused logit = w_inj * l_inj + w_jb * l_jb + w_e5 * l_e5 + bias, where the l are the heads'
-    logits as the scanners see them (0 at each head's own operating point). The weights come
+class FusedStage:
+    """A semantic stage: an e5 head over the embedding of the head+tail cut of a text, fused with
+    n-gram heads. fused logit = (n-gram part) + w_e5 * l_e5, where the n-gram part is a weighted
+    sum of the n-gram heads' logits plus the bias (subclasses say which heads). The weights come
     from a logistic regression on out-of-fold logits (``scripts/train_guard.py --e5-attack``);
-    the fused logit is 0 at its out-of-fold operating point. Evidence adds up: a prompt that
-    both the n-grams and the embedding find somewhat suspicious is blocked, which neither
-    head's own threshold would do.
+    the fused logit is 0 at its out-of-fold operating point.
 
     e5 runs only when the n-gram part alone is within `gate` logits of the operating point, so
     most everyday prompts stay on the sub-millisecond path. The trainer picks the smallest gate
@@ -107,27 +103,51 @@ class E5AttackHead:
     even though a strong e5 logit could still have lifted it (a policy can widen the gate).
     """
 
-    def __init__(self, weight: Any, bias: float, budget: int, fusion: tuple[float, float, float, float],
-                 gate: float) -> None:
+    def __init__(self, weight: Any, bias: float, budget: int, w_e5: float, fused_bias: float, gate: float) -> None:
         self.weight, self.bias, self.budget = weight, bias, budget
-        self.w_inj, self.w_jb, self.w_e5, self.fused_bias = fusion
-        self.gate = gate
-
-    def ngram_part(self, l_inj: float, l_jb: float) -> float:
-        """The fused logit without its e5 term."""
-        return self.w_inj * l_inj + self.w_jb * l_jb + self.fused_bias
+        self.w_e5, self.fused_bias, self.gate = w_e5, fused_bias, gate
 
     def e5_logit(self, text: str) -> float:
         """The e5 head's logit for `text` (cut to the budget; the embedding is memoised)."""
         return float(self.weight @ cut_embedding(cut_head_tail(text, self.budget))) + self.bias
 
     def predict(self, text: str) -> float:
-        """P(attack) from the e5 head alone (0.5 at its own out-of-fold operating point)."""
+        """P from the e5 head alone (0.5 at its own out-of-fold operating point)."""
         return sigmoid(self.e5_logit(text))
 
     def fused(self, text: str, ngram_part: float) -> float:
-        """P(attack) of the fused heads, given the n-gram part (`ngram_part`)."""
+        """P of the fused heads, given the n-gram part (`ngram_part`)."""
         return sigmoid(ngram_part + self.w_e5 * self.e5_logit(text))
+
+    def needs_e5(self, ngram_part: float, gate: float | None, block_at: float) -> bool:
+        """Whether the n-gram part is within the gate (`gate` when a policy sets one, else the
+        trained one), widened by -logit(`block_at`) when the policy blocks below 0.5."""
+        return ngram_part + (self.gate if gate is None else gate) + max(0.0, -logit_of(block_at)) >= 0
+
+
+def check_semantic_options(gate: float | None, block_at: float) -> None:
+    """The semantic-stage options of a scanner (ValueError naming the bad one)."""
+    if gate is not None and gate < 0:
+        raise ValueError(f"gate must be >= 0 (logit units below the operating point), got {gate}")
+    if not 0.0 < block_at < 1.0:
+        raise ValueError(f"block_at must be in (0, 1) (the policy's threshold for this scanner), got {block_at}")
+
+
+class E5AttackHead(FusedStage):
+    """The injection / jailbreak stage: an e5 attack head (injection or jailbreak vs benign)
+    fused with both n-gram heads: n-gram part = w_inj * l_inj + w_jb * l_jb + bias, where the l
+    are the heads' logits as the scanners see them (0 at each head's own operating point).
+    Evidence adds up: a prompt that both the n-grams and the embedding find somewhat suspicious
+    is blocked, which neither head's own threshold would do."""
+
+    def __init__(self, weight: Any, bias: float, budget: int, fusion: tuple[float, float, float, float],
+                 gate: float) -> None:
+        self.w_inj, self.w_jb, w_e5, fused_bias = fusion
+        super().__init__(weight, bias, budget, w_e5, fused_bias, gate)
+
+    def ngram_part(self, l_inj: float, l_jb: float) -> float:
+        """The fused logit without its e5 term."""
+        return self.w_inj * l_inj + self.w_jb * l_jb + self.fused_bias
 
 
 @functools.lru_cache(maxsize=64)
@@ -141,25 +161,17 @@ def cut_embedding(cut: str) -> Any:
     return emb
 
 
-class E5HarmfulFusion:
-    """The harmful_request scanner's semantic stage: an e5 harmful-request head over the same
-    cut embedding as the attack stage, fused with the n-gram harmful head:
-    fused logit = w_ngram * l_ngram + w_e5 * l_e5 + bias (0 at the out-of-fold operating point,
-    ``scripts/train_guard.py --e5-attack``); e5 runs only when the n-gram part is within
-    `gate` of 0."""
+class E5HarmfulFusion(FusedStage):
+    """The harmful_request stage: an e5 harmful-request head over the same cut embedding as the
+    attack stage, fused with the n-gram harmful head: n-gram part = w_ngram * l_ngram + bias."""
 
     def __init__(self, weight: Any, bias: float, budget: int, fusion: tuple[float, float, float], gate: float) -> None:
-        self.weight, self.bias, self.budget = weight, bias, budget
-        self.w_ngram, self.w_e5, self.fused_bias = fusion
-        self.gate = gate
+        self.w_ngram, w_e5, fused_bias = fusion
+        super().__init__(weight, bias, budget, w_e5, fused_bias, gate)
 
     def ngram_part(self, l_ngram: float) -> float:
+        """The fused logit without its e5 term."""
         return self.w_ngram * l_ngram + self.fused_bias
-
-    def fused(self, text: str, ngram_part: float) -> float:
-        """P(harmful request) of the fused heads, given the n-gram part (`ngram_part`)."""
-        emb = cut_embedding(cut_head_tail(text, self.budget))
-        return sigmoid(ngram_part + self.w_e5 * (float(self.weight @ emb) + self.bias))
 
 
 E5_HARMFUL_WEIGHTS = Path(__file__).resolve().parent / "weights" / "e5_harmful.npz"

@@ -17,8 +17,8 @@ other views are still scored by the n-gram head alone (e5 never sees them).
 from __future__ import annotations
 
 from xiezhi.guard.scanners.base import ScanContext, ScanResult
-from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, logit_of, noisy_or, sigmoid
-from xiezhi.guard.scanners.e5head import deferred_list, fused_or_none
+from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, noisy_or, sigmoid
+from xiezhi.guard.scanners.e5head import check_semantic_options, deferred_list, fused_or_none
 from xiezhi.guard.scanners.lexicon import lexicon_risk
 from xiezhi.guard.scanners.textmodel import shared_heads
 from xiezhi.registry import register
@@ -35,10 +35,7 @@ class HarmfulRequestScanner(BaseScanner):
                  gate: float | None = None, block_at: float = 0.5) -> None:
         if model not in ("ngram", "e5"):
             raise ValueError(f"harmful_request model must be 'ngram' or 'e5', not {model!r}")
-        if gate is not None and gate < 0:
-            raise ValueError(f"gate must be >= 0 (logit units below the operating point), got {gate}")
-        if not 0.0 < block_at < 1.0:
-            raise ValueError(f"block_at must be in (0, 1) (the policy's threshold for this scanner), got {block_at}")
+        check_semantic_options(gate, block_at)
         self.model = model
         self.lexicon = lexicon
         self.semantic = semantic and model == "ngram"
@@ -55,9 +52,9 @@ class HarmfulRequestScanner(BaseScanner):
         p = shared_e5_heads().predict(text)["harmful"]
         return p, f"e5 harmful p={p:.2f}"
 
-    def _fused(self, text: str, logit: float) -> float:
+    def _fused(self, text: str, logit: float) -> float | None:
         """P(harmful request) of the text view: the n-gram head fused with e5 when the semantic
-        stage is on (-1.0 when it is deferred), the n-gram head alone otherwise."""
+        stage is on, the n-gram head alone otherwise; None when the stage is deferred."""
         fusion = None
         if self.semantic:
             from xiezhi.guard.scanners.e5head import shared_e5_harmful_fusion
@@ -66,13 +63,12 @@ class HarmfulRequestScanner(BaseScanner):
         if fusion is None:
             return sigmoid(logit)
         part = fusion.ngram_part(logit)
-        gate = (fusion.gate if self.gate is None else self.gate) + max(0.0, -logit_of(self.block_at))
-        if part + gate < 0:
+        if not fusion.needs_e5(part, self.gate, self.block_at):
             return sigmoid(part)  # below the gate: the n-gram evidence alone
         deferred = deferred_list()
         if deferred is not None:
             deferred.append(self.name)
-            return -1.0
+            return None
         p = fused_or_none(self.name, lambda: fusion.fused(text, part))
         return sigmoid(part) if p is None else p
 
@@ -86,9 +82,10 @@ class HarmfulRequestScanner(BaseScanner):
         for i, (view, body) in enumerate(norm.all_views()):
             p = 0.0
             if heads is not None:
-                p = self._fused(body, heads.logits(body)["harmful"]) if i == 0 else heads.predict(body)["harmful"]
-                if p < 0:  # the semantic stage was deferred (see `deferring_semantic`)
+                head_p = self._fused(body, heads.logits(body)["harmful"]) if i == 0 else heads.predict(body)["harmful"]
+                if head_p is None:  # the semantic stage was deferred (see `deferring_semantic`)
                     return self.result(best, reasons if best >= 0.5 else [])
+                p = head_p
             lex, types = lexicon_risk(body) if self.lexicon else (0.0, [])
             risk = noisy_or(p, lex)
             if risk > best:
