@@ -53,10 +53,10 @@ def json_line(text: str) -> Any:
     surrogate escape (``"\\udcff"``): it decodes to a string that cannot be encoded again, so it
     would fail later, far from the line that caused it. Raises `json.JSONDecodeError` either way."""
     obj = json.loads(text)
-    if _SURROGATE_ESCAPE.search(text):
+    escape = _SURROGATE_ESCAPE.search(text)
+    if escape:
         try:
             json.dumps(obj, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:
-            at = _SURROGATE_ESCAPE.search(text)
-            raise json.JSONDecodeError("unpaired UTF-16 surrogate escape", text, at.start() if at else 0) from None
+            raise json.JSONDecodeError("unpaired UTF-16 surrogate escape", text, escape.start()) from None
     return obj
