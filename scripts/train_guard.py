@@ -65,7 +65,7 @@ WRITTEN_FILES: tuple[tuple[str, str, str, bool], ...] = (
     ("benign_batch5", "benign", "batch5_benign", True),
 )
 """Hand-written prompt files in `OWN` besides the attack templates and the blind sets."""
-BLIND_SPLITS = ("fresh6",)
+BLIND_SPLITS = ("fresh7",)
 """Blind sets, never trained on (see `_fresh`)."""
 
 csv.field_size_limit(10**8)
@@ -143,8 +143,8 @@ def _fresh() -> list[Row]:
             rows.append(Row(text, lang, label, f"xiezhi_fresh_{lang}", f"fresh-{lang}-{i}", split="fresh"))
         for t in _lines(OWN / f"fresh_benign_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_fresh_benign_{lang}", t, split="fresh"))
-    # 'fresh6': written in session 3 by someone who never saw the guard, its code, its data or
-    # fresh5, before fresh5 and the batch5 data were trained (earlier blind sets, fresh2-fresh5,
+    # 'fresh7': written in session 4 by someone who never saw the guard, its code, its data or
+    # the earlier blind sets, before fresh6 was trained on (earlier blind sets, fresh2-fresh6,
     # are training data now: see `_former_blind`)
     for split in BLIND_SPLITS:
         for lang in ("zh", "en"):
@@ -171,9 +171,12 @@ def _former_blind() -> list[Row]:
       as blind sets with the fused semantic stage before this change
       (benchmarks/results/guard_detection_session3_fresh34.json) and trained on from session 3;
     - `fresh5_*`: the blind set of session 3 (benchmarks/results/guard_detection_fresh5_before.json
-      and guard_detection.json as of aa97f65), trained on once fresh6 was written."""
+      and guard_detection.json as of aa97f65), trained on once fresh6 was written;
+    - `fresh6_*`: the blind set of sessions 3-4 (benchmarks/results/guard_detection.json as of
+      ed250b8), trained on once fresh7 was written and measured
+      (benchmarks/results/guard_detection_fresh7_before.json)."""
     rows: list[Row] = []
-    for n in (2, 3, 4, 5):
+    for n in (2, 3, 4, 5, 6):
         for lang in ("zh", "en"):
             for ln in _lines(OWN / f"fresh{n}_{lang}.tsv"):
                 label, text = ln.split("\t", 1)
