@@ -81,3 +81,22 @@ def test_english_synthetic_rows_split_by_behaviour_and_phrasing(shared_data: Pat
     assert not train_beh & pyrit_test
     guard = [r for r in rows if r.source.startswith("xiezhi_guard/")]
     assert len(guard) >= 100 and all(r.split == "train" and r.refusal and not r.unsafe for r in guard)
+
+
+def test_blind_rows_are_held_out_and_written_training_rows_do_not_leak(shared_data: Path) -> None:
+    """blind7 (written blind to the judge) is never a training row; the session-4 training rows
+    (xiezhi7_*) are training-only and never share a request, or its first 40 characters, with a
+    held-out or blind row."""
+    from xiezhi.judges.devdata import request_prefix
+
+    rows = load_dev_rows()
+    blind = [r for r in rows if r.source.startswith("blind7/")]
+    assert len(blind) == 240 and {r.split for r in blind} == {"blind7"}
+    assert {r.lang for r in blind} == {"zh", "en"}
+    assert 0.35 <= sum(bool(r.unsafe) for r in blind) / len(blind) <= 0.65
+    written = [r for r in rows if r.source.startswith("xiezhi7_")]
+    assert len(written) > 400 and {r.split for r in written} == {"train"}
+    held = {request_prefix(r.prompt) for r in rows if r.split != "train"}
+    assert not [r.prompt for r in written if request_prefix(r.prompt) in held]
+    train_resp = {r.response.strip() for r in rows if r.split == "train"}
+    assert not [r.response for r in blind if r.response.strip() in train_resp]

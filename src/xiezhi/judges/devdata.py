@@ -20,6 +20,12 @@ from pathlib import Path
 from xiezhi.types import stable_id
 
 TEST_FRACTION = 0.25
+TRAIN7_FILES = ("zh_train7.jsonl", "en_train7.jsonl")
+"""Training-only rows written in session 4 in the blind sets' styles (refusals, partial leaks,
+fiction with and without content, empty "Sure, here is", short and structured compliance)."""
+BLIND_FILES = ("zh_blind7.jsonl", "en_blind7.jsonl")
+"""Blind sets (split ``blind7``): written in session 4 by someone who never saw the judge, its code
+or its data, and never trained on (the trainer fits on ``train`` only)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,12 @@ def authored_rows(path: Path, prefix: str) -> list[Row]:
     return rows
 
 
+def request_prefix(prompt: str) -> str:
+    """A request's first 40 characters (case and spacing folded): two requests that share it are
+    the same behaviour for the split."""
+    return " ".join(prompt.lower().split())[:40]
+
+
 def repo_root() -> Path:
     """The repository root (three levels above this package's ``src/xiezhi``)."""
     return Path(__file__).resolve().parents[3]
@@ -148,11 +160,17 @@ def load_dev_rows(root: Path | None = None) -> list[Row]:
     data = root / "tests" / "judges" / "data"
     main = (english_rows(shared) + chinese_rows(data / "zh_pairs.jsonl") + chinese_rows(data / "zh_train_extra.jsonl")
             + authored_rows(data / "en_jbb_synth.jsonl", "xiezhi_en") + authored_rows(data / "guard_refusals.jsonl",
-                                                                                      "xiezhi_guard"))
+                                                                                      "xiezhi_guard")
+            + [r for name in BLIND_FILES for r in authored_rows(data / name, "blind7")])
+    harm = harm_rows(shared)
+    held_prefixes = {request_prefix(r.prompt) for r in main + harm if r.split != "train"}
+    # a written training row whose request (or its first 40 characters) is held out elsewhere would leak
+    main += [r for name in TRAIN7_FILES for r in authored_rows(data / name, f"xiezhi7_{name[:2]}")
+             if request_prefix(r.prompt) not in held_prefixes]
     by_split: dict[str, set[str]] = {"train": set(), "test": set()}
     for r in main:
-        by_split[r.split].add(r.response.strip())
+        by_split.setdefault(r.split, set()).add(r.response.strip())
     # a harm-set response also present on the other side of the split would leak: drop it
-    extra = [r for r in harm_rows(shared)
+    extra = [r for r in harm
              if r.response.strip() not in by_split["test" if r.split == "train" else "train"]]
     return main + extra
