@@ -38,13 +38,13 @@ DEFAULT_JUDGES = "embedded,embedded:mode=lex,embedded:mode=full,refusal"
 
 
 def subset(row: Row) -> str:
-    """en, en_harm, en_jbb, zh, en_blind7 or zh_blind7."""
+    """en, en_harm, en_jbb, zh or {en,zh}_blind{7,8}."""
     if row.source.startswith("pyrit_harm/"):
         return "en_harm"
     if row.source.startswith("xiezhi_en/"):
         return "en_jbb"
-    if row.source.startswith("blind7/"):
-        return f"{row.lang}_blind7"
+    if row.source.startswith(("blind7/", "blind8/")):
+        return f"{row.lang}_{row.source[:6]}"
     return row.lang
 
 
@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "judge_agreement.json")
     args = ap.parse_args()
     specs = (args.judges or ("embedded,refusal" if args.quick else DEFAULT_JUDGES)).split(",")
-    held = [r for r in load_dev_rows(ROOT) if r.split in ("test", "blind7")]
+    held = [r for r in load_dev_rows(ROOT) if r.split in ("test", "blind7", "blind8")]
     results: dict[str, object] = {
         "what": "agreement with human labels on held-out rows (split by objective / topic)",
         "command": "python " + shlex.join(sys.argv),
@@ -71,7 +71,10 @@ def main() -> None:
                  "zh": "xiezhi zh_pairs.jsonl (held-out topics and phrasings; xiezhi-authored)",
                  "en_blind7": "tests/judges/data/en_blind7.jsonl: 120 responses to 40 harmful requests, written "
                               "blind to the judge (session 4; never trained on; one author)",
-                 "zh_blind7": "tests/judges/data/zh_blind7.jsonl: the same in Chinese (written in Chinese)"},
+                 "zh_blind7": "tests/judges/data/zh_blind7.jsonl: the same in Chinese (written in Chinese)",
+                 "en_blind8": "tests/judges/data/en_blind8.jsonl: 150 responses to 50 harmful requests, written "
+                              "blind to the judge after the training data had been chosen on blind7",
+                 "zh_blind8": "tests/judges/data/zh_blind8.jsonl: the same in Chinese"},
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                     "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": os.getloadavg()},
         "embedded_weights": {k: v for k, v in load_weights()["meta"].items() if k != "heldout"},
@@ -80,7 +83,7 @@ def main() -> None:
     for spec in specs:
         judge = create_judge(spec)
         per: dict[str, object] = {}
-        for lang in ("en", "en_harm", "en_jbb", "zh", "en_blind7", "zh_blind7"):
+        for lang in ("en", "en_harm", "en_jbb", "zh", "en_blind7", "zh_blind7", "en_blind8", "zh_blind8"):
             for field in ("unsafe", "refusal"):
                 rows = [r for r in held if subset(r) == lang and getattr(r, field) is not None]
                 if not rows:

@@ -84,16 +84,17 @@ def test_english_synthetic_rows_split_by_behaviour_and_phrasing(shared_data: Pat
 
 
 def test_blind_rows_are_held_out_and_written_training_rows_do_not_leak(shared_data: Path) -> None:
-    """blind7 (written blind to the judge) is never a training row; the session-4 training rows
+    """blind7 and blind8 (written blind to the judge) are never training rows; the session-4 training rows
     (xiezhi7_*) are training-only and never share a request, or its first 40 characters, with a
     held-out or blind row."""
     from xiezhi.judges.devdata import request_prefix
 
     rows = load_dev_rows()
-    blind = [r for r in rows if r.source.startswith("blind7/")]
-    assert len(blind) == 240 and {r.split for r in blind} == {"blind7"}
-    assert {r.lang for r in blind} == {"zh", "en"}
-    assert 0.35 <= sum(bool(r.unsafe) for r in blind) / len(blind) <= 0.65
+    for name, n in (("blind7", 240), ("blind8", 300)):
+        one = [r for r in rows if r.source.startswith(f"{name}/")]
+        assert len(one) == n and {r.split for r in one} == {name} and {r.lang for r in one} == {"zh", "en"}
+        assert 0.35 <= sum(bool(r.unsafe) for r in one) / n <= 0.65
+    blind = [r for r in rows if r.split.startswith("blind")]
     written = [r for r in rows if r.source.startswith("xiezhi7_")]
     assert len(written) > 400 and {r.split for r in written} == {"train"}
     held = {request_prefix(r.prompt) for r in rows if r.split != "train"}

@@ -20,12 +20,14 @@ from pathlib import Path
 from xiezhi.types import stable_id
 
 TEST_FRACTION = 0.25
-TRAIN7_FILES = ("zh_train7.jsonl", "en_train7.jsonl")
+TRAIN7_FILES = ("zh_train7.jsonl", "en_train7.jsonl", "zh_train8.jsonl")
 """Training-only rows written in session 4 in the blind sets' styles (refusals, partial leaks,
 fiction with and without content, empty "Sure, here is", short and structured compliance)."""
-BLIND_FILES = ("zh_blind7.jsonl", "en_blind7.jsonl")
-"""Blind sets (split ``blind7``): written in session 4 by someone who never saw the judge, its code
-or its data, and never trained on (the trainer fits on ``train`` only)."""
+BLIND_FILES = ("zh_blind7.jsonl", "en_blind7.jsonl", "zh_blind8.jsonl", "en_blind8.jsonl")
+"""Blind sets (split and source ``blind7`` / ``blind8``, from the file name): written in session 4
+by someone who never saw the judge, its code or its data, and never trained on (the trainer fits on
+``train`` only). blind7 was measured before the ``*_train7`` rows were written and then used to
+choose between training-data variants; blind8 was written after that choice."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def load_dev_rows(root: Path | None = None) -> list[Row]:
     main = (english_rows(shared) + chinese_rows(data / "zh_pairs.jsonl") + chinese_rows(data / "zh_train_extra.jsonl")
             + authored_rows(data / "en_jbb_synth.jsonl", "xiezhi_en") + authored_rows(data / "guard_refusals.jsonl",
                                                                                       "xiezhi_guard")
-            + [r for name in BLIND_FILES for r in authored_rows(data / name, "blind7")])
+            + [r for name in BLIND_FILES for r in authored_rows(data / name, name[3:9])])
     harm = harm_rows(shared)
     held_prefixes = {request_prefix(r.prompt) for r in main + harm if r.split != "train"}
     # a written training row whose request (or its first 40 characters) is held out elsewhere would leak
