@@ -2,11 +2,12 @@
 over the same features.
 
 The shipped judge is a cascade of two logistic heads (hashed n-grams + cues, then the e5
-response embedding). Its English agreement on the real, human-labelled PyRIT sets is ~0.77,
+response embedding). Its English agreement on the real, human-labelled PyRIT sets is 0.72-0.83,
 against the issue's 0.90. This benchmark trains other heads on the same training split and
 features (plus two candidate features: the guard's n-gram prompt-harm heads and the e5
 prompt/response cosine) and reports held-out accuracy per set, to tell whether the gap is
 the head (then a non-linear head would close part of it) or the features (then none will).
+``en_blind`` / ``zh_blind`` pool the blind sets (tests/judges/data/*_blind7/8.jsonl), never trained on.
 
 Usage: python benchmarks/judge_heads.py   (needs the ``train`` extra: scikit-learn)
 Writes benchmarks/results/judge_heads.json. Embeddings are cached by scripts/train_judge.py
@@ -66,7 +67,9 @@ def main() -> None:
     yu = np.array([1 if r.unsafe else 0 for r in rows])
     harm = np.array([r.source.startswith("pyrit_harm/") for r in rows])
     jbb = np.array([r.source.startswith("xiezhi_en/") for r in rows])
-    sets = {"en": (lang == "en") & ~harm & ~jbb, "en_harm": harm, "en_jbb": jbb, "zh": lang == "zh"}
+    blind = np.array([r.split.startswith("blind") for r in rows])
+    sets = {"en": (lang == "en") & ~harm & ~jbb & ~blind, "en_harm": harm, "en_jbb": jbb, "zh": (lang == "zh") & ~blind,
+            "en_blind": (lang == "en") & blind, "zh_blind": (lang == "zh") & blind}
     tr = has_u & (split == "train")
 
     # the lex logit as the second stage sees it: out-of-fold on the training split
@@ -81,7 +84,7 @@ def main() -> None:
     def heldout(p: np.ndarray) -> dict[str, dict[str, float]]:
         out = {}
         for k, s in sets.items():
-            m = has_u & (split == "test") & s
+            m = has_u & ((split == "test") | blind) & s
             out[k] = {"n": int(m.sum()), "accuracy": round(float(np.mean((p[m] >= 0.5) == (yu[m] == 1))), 4)}
         return out
 
