@@ -95,11 +95,14 @@ def main() -> None:
                 p = [int(getattr(v, field)) for v in verdicts]
                 res = agreement(y, p)
                 res["uncertain_share"] = round(sum(v.uncertain for v in verdicts) / len(verdicts), 4)
+                sure = [yy == pp for yy, pp, v in zip(y, p, verdicts, strict=True) if not v.uncertain]
+                # what the review queue buys: agreement on the verdicts the judge is sure of
+                res["accuracy_when_sure"] = round(sum(sure) / len(sure), 4) if sure else None
                 res["seconds"] = round(dt, 2)
                 per[f"{lang}/{field}"] = res
                 print(f"{spec:22s} {lang + '/' + field:15s} n={res['n']:4d} acc={res['accuracy']['value']:.3f} "
                       f"{res['accuracy']['ci95']} f1={res['f1']['value']:.3f} kappa={res['kappa']['value']:.3f} "
-                      f"({dt:.1f}s)", flush=True)
+                      f"sure={res['accuracy_when_sure']} on {1 - res['uncertain_share']:.0%} ({dt:.1f}s)", flush=True)
         results["judges"][spec] = per  # type: ignore[index]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
