@@ -63,6 +63,12 @@ WRITTEN_FILES: tuple[tuple[str, str, str, bool], ...] = (
     # full-width characters, spacing, emoji, leetspeak), with benign look-alikes on the same topics
     ("harmful_batch5", "harmful", "batch5_harmful", False),
     ("benign_batch5", "benign", "batch5_benign", True),
+    # sixth batch (session 4): everyday prompts that paste content (lists, CSV, JSON, logs, code,
+    # e-mails, chats, manuals) and ask for a transformation, and look-alikes whose pasted content
+    # holds imperatives meant for people ("ignore the flashing light"), or that use 系统/ignore/
+    # override innocently: the n-gram heads had learnt "pasted data" as a sign of injection
+    ("benign_batch6", "benign", "batch6_benign", False),
+    ("lookalike_batch6", "benign", "batch6_lookalike", True),
 )
 """Hand-written prompt files in `OWN` besides the attack templates and the blind sets."""
 BLIND_SPLITS = ("fresh7",)
@@ -492,9 +498,11 @@ def main() -> None:
     ap.add_argument("--e5-fpr", type=float, default=0.01,
                     help="out-of-fold benign FPR at p = 0.5 of the e5 attack head alone (in the scanners it counts "
                          "through the fusion)")
-    ap.add_argument("--fusion-fpr", type=float, default=0.02,
+    ap.add_argument("--fusion-fpr", type=float, default=0.03,
                     help="out-of-fold benign FPR at the operating point of the fused n-gram + e5 semantic stage "
-                         "(0.01 lost 2.5-7.5 points of detection on the session-2 blind sets for 0-1.3 points of FPR)")
+                         "(0.01 lost 2.5-7.5 points of detection on the session-2 blind sets for 0-1.3 points of FPR; "
+                         "with the hard benign batch6 in the negatives, 0.02 lost 3-7 points of held-out TPR and 0.03 "
+                         "keeps it, at a lower held-out FPR than before batch6)")
     ap.add_argument("--harmful-fusion-fpr", type=float, default=0.005,
                     help="out-of-fold benign FPR at the operating point of the harmful-request semantic stage "
                          "(0.01 blocked 9-17 points more held-out harmful requests, benign FPR +0.6-1.8 points)")
