@@ -66,8 +66,9 @@ def cached_embeddings(rows: list[Row], cache: Path) -> np.ndarray:
     return np.stack([store[k] for k in keys]).astype(np.float32)
 
 
-def fit_lr(x: np.ndarray, y: np.ndarray, c: float, iters: int = 50) -> tuple[np.ndarray, float]:
-    """L2 logistic regression with balanced class weights, by Newton's method.
+def fit_lr(x: np.ndarray, y: np.ndarray, c: float, iters: int = 50,
+           weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """L2 logistic regression with balanced class weights (times `weight` per row), by Newton's method.
 
     Minimises ``c * sum_i s_i * logloss_i + ||w||^2 / 2`` (the intercept is penalised
     too, as liblinear does). Rows are few and features many, so each Newton step solves
@@ -78,6 +79,8 @@ def fit_lr(x: np.ndarray, y: np.ndarray, c: float, iters: int = 50) -> tuple[np.
     n_pos = max(yf.sum(), 1.0)
     n_neg = max(len(yf) - yf.sum(), 1.0)
     s = np.where(yf == 1, len(yf) / (2 * n_pos), len(yf) / (2 * n_neg))
+    if weight is not None:
+        s = s * weight
     w = np.zeros(xa.shape[1])
 
     def loss(v: np.ndarray) -> float:
@@ -108,13 +111,14 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -30, 30))))
 
 
-def oof_lex_logit(x: np.ndarray, y: np.ndarray, groups: list[str], c: float, folds: int = 5) -> np.ndarray:
+def oof_lex_logit(x: np.ndarray, y: np.ndarray, groups: list[str], c: float, folds: int = 5,
+                  weight: np.ndarray | None = None) -> np.ndarray:
     """Out-of-fold lex logits (grouped by prompt) so the emb head sees honest inputs."""
     fold = np.array([int(hashlib.sha256(g.encode()).hexdigest(), 16) % folds for g in groups])
     out = np.zeros(len(y))
     for f in range(folds):
         tr, te = fold != f, fold == f
-        w, b = fit_lr(x[tr], y[tr], c)
+        w, b = fit_lr(x[tr], y[tr], c, weight=None if weight is None else weight[tr])
         out[te] = logit(x[te], w, b)
     return out
 
@@ -132,6 +136,8 @@ def main() -> None:
     ap.add_argument("--c-ref", type=float, default=1.0)
     ap.add_argument("--pair-features", choices=("r", "rp4"), default="r")
     ap.add_argument("--band", default=f"{BAND[0]},{BAND[1]}", help="lex scores in this range go to e5")
+    ap.add_argument("--weight-source", action="append", default=[], metavar="PREFIX=W",
+                    help="weigh training rows whose source starts with PREFIX by W (default 1)")
     ap.add_argument("--skip-source", action="append", default=[],
                     help="leave out rows whose source starts with this prefix (ablations)")
     args = ap.parse_args()
@@ -150,11 +156,17 @@ def main() -> None:
     yu = np.array([1 if r.unsafe else 0 for r in rows])
     yr = np.array([1 if r.refusal else 0 for r in rows])
     tr_u = has_u & (split == "train")
+    row_w = np.ones(len(rows))
+    for spec in args.weight_source:
+        prefix, _, value = spec.partition("=")
+        row_w[[r.source.startswith(prefix) for r in rows]] = float(value)
+    wu = row_w[tr_u]
 
-    wl, bl = fit_lr(xl[tr_u], yu[tr_u], args.c_lex)
-    oof = oof_lex_logit(xl[tr_u], yu[tr_u], [r.prompt for r, m in zip(rows, tr_u, strict=True) if m], args.c_lex)
+    wl, bl = fit_lr(xl[tr_u], yu[tr_u], args.c_lex, weight=wu)
+    oof = oof_lex_logit(xl[tr_u], yu[tr_u], [r.prompt for r, m in zip(rows, tr_u, strict=True) if m], args.c_lex,
+                        weight=wu)
     xe_tr = np.concatenate([xe[tr_u], oof[:, None].astype(np.float32)], axis=1)
-    we, be = fit_lr(xe_tr, yu[tr_u], args.c_emb)
+    we, be = fit_lr(xe_tr, yu[tr_u], args.c_emb, weight=wu)
     tr_r = has_r & (split == "train")
     wr, br = fit_lr(xl[tr_r], yr[tr_r], args.c_ref)
 
