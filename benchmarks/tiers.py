@@ -33,7 +33,7 @@ from statistics import mean
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "seeds"
+SHARED = Path(os.environ.get("XIEZHI_SHARED_DATA") or ROOT.parent / "shared" / "data") / "seeds"
 sys.path.insert(0, str(ROOT / "src"))
 
 from xiezhi.types import Seed  # noqa: E402

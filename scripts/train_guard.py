@@ -23,6 +23,7 @@ import argparse
 import csv
 import hashlib
 import json
+import os
 import random
 import re
 import sys
@@ -30,7 +31,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("XIEZHI_SHARED_DATA") or ROOT.parent / "shared" / "data")
+"""The development data (``$XIEZHI_SHARED_DATA``, else ``shared/data`` beside the repository)."""
 OWN = ROOT / "src" / "xiezhi" / "guard" / "scanners" / "data"
 OUT = ROOT / "src" / "xiezhi" / "guard" / "scanners" / "weights" / "guard_heads.npz"
 HEADS = ("injection", "jailbreak", "harmful")
