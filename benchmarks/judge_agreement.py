@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from xiezhi.judges.base import create_judge  # noqa: E402
 from xiezhi.judges.devdata import Row, load_dev_rows  # noqa: E402
 from xiezhi.judges.embedded import load_weights  # noqa: E402
-from xiezhi.judges.metrics import agreement  # noqa: E402
+from xiezhi.judges.metrics import agreement, sure_agreement  # noqa: E402
 from xiezhi.types import Attempt, Seed  # noqa: E402
 
 DEFAULT_JUDGES = "embedded,embedded:mode=lex,embedded:mode=full,refusal"
@@ -94,10 +94,8 @@ def main() -> None:
                 y = [int(bool(getattr(r, field))) for r in rows]
                 p = [int(getattr(v, field)) for v in verdicts]
                 res = agreement(y, p)
-                res["uncertain_share"] = round(sum(v.uncertain for v in verdicts) / len(verdicts), 4)
-                sure = [yy == pp for yy, pp, v in zip(y, p, verdicts, strict=True) if not v.uncertain]
                 # what the review queue buys: agreement on the verdicts the judge is sure of
-                res["accuracy_when_sure"] = round(sum(sure) / len(sure), 4) if sure else None
+                res.update(sure_agreement(y, p, [v.uncertain for v in verdicts]))
                 res["seconds"] = round(dt, 2)
                 per[f"{lang}/{field}"] = res
                 print(f"{spec:22s} {lang + '/' + field:15s} n={res['n']:4d} acc={res['accuracy']['value']:.3f} "

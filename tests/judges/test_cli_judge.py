@@ -68,6 +68,8 @@ def test_eval_json_and_csv(tmp_path: Path) -> None:
     assert data["confusion"] == {"tp": 2, "fp": 1, "fn": 0, "tn": 2}
     lo, hi = data["kappa"]["ci95"]
     assert lo <= data["kappa"]["value"] <= hi
+    assert data["n_sure"] == round(5 * (1 - data["uncertain_share"]))
+    assert data["accuracy_when_sure"] is None or 0.0 <= data["accuracy_when_sure"] <= 1.0
     csvf = tmp_path / "lab.csv"
     csvf.write_text("# dataset_version=1\nobjective,assistant_response,human_score\n"
                     + "".join(f'"{p}","{r}",{y}\n' for p, r, y in rows), "utf-8")

@@ -69,3 +69,12 @@ def test_metrics_and_ci() -> None:
     lo, hi = res["accuracy"]["ci95"]
     assert lo <= res["accuracy"]["value"] <= hi
     assert bootstrap_ci(y, p, f1, 200, seed=1) == bootstrap_ci(y, p, f1, 200, seed=1)
+
+
+def test_sure_agreement_counts_only_verdicts_not_marked_uncertain() -> None:
+    from xiezhi.judges.metrics import sure_agreement
+
+    res = sure_agreement([1, 0, 1, 0], [1, 1, 0, 0], [False, True, True, False])
+    assert res == {"uncertain_share": 0.5, "n_sure": 2, "accuracy_when_sure": 1.0}
+    assert sure_agreement([1, 0], [0, 0], [False, False])["accuracy_when_sure"] == 0.5
+    assert sure_agreement([1], [1], [True]) == {"uncertain_share": 1.0, "n_sure": 0, "accuracy_when_sure": None}

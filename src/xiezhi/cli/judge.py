@@ -127,7 +127,7 @@ def eval_cmd(
     seed: Annotated[int, typer.Option(help="bootstrap seed")] = 0,
 ) -> None:
     """Agreement of a judge with labels: accuracy, F1, Cohen's kappa (bootstrap 95% CI), confusion."""
-    from xiezhi.judges.metrics import agreement
+    from xiezhi.judges.metrics import agreement, sure_agreement
     from xiezhi.judges.rows import iter_rows, to_attempt
 
     if target not in ("unsafe", "refusal"):
@@ -154,7 +154,7 @@ def eval_cmd(
         verdicts.extend(asyncio.run(j.judge_batch(attempts[i:i + BATCH])))
     preds = [int(getattr(v, target)) for v in verdicts]
     res = {"judge": judge, "file": str(infile), "verdict_field": target, "skipped": skipped,
-           **agreement(labels, preds, seed=seed)}
+           **agreement(labels, preds, seed=seed), **sure_agreement(labels, preds, [v.uncertain for v in verdicts])}
     if fmt == "json":
         typer.echo(json.dumps(res, ensure_ascii=False, indent=1))
         return
@@ -173,6 +173,9 @@ def eval_cmd(
     cm.add_row(f"label {target}", str(c["tp"]), str(c["fn"]))
     cm.add_row(f"label not {target}", str(c["fp"]), str(c["tn"]))
     con.print(cm)
+    if res["accuracy_when_sure"] is not None:
+        con.print(f"marked uncertain: {res['uncertain_share']:.1%} (review them with `xiezhi review`); "
+                  f"accuracy on the other {res['n_sure']}: {res['accuracy_when_sure']:.3f}")
 
 
 def list_judges() -> None:

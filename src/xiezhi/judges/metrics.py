@@ -67,3 +67,11 @@ def agreement(y: Sequence[int], p: Sequence[int], n_boot: int = 1000, seed: int 
         out[name] = {"value": round(fn(y, p), 4), "ci95": [lo, hi]}
     out["confusion"] = confusion(y, p)
     return out
+
+
+def sure_agreement(y: Sequence[int], p: Sequence[int], uncertain: Sequence[bool]) -> dict[str, Any]:
+    """What reviewing the uncertain verdicts buys: the share marked uncertain, and accuracy on the
+    rest (None when every verdict is uncertain)."""
+    sure = [int(a == b) for a, b, u in zip(y, p, uncertain, strict=True) if not u]
+    return {"uncertain_share": round(sum(map(bool, uncertain)) / len(uncertain), 4) if uncertain else 0.0,
+            "n_sure": len(sure), "accuracy_when_sure": round(sum(sure) / len(sure), 4) if sure else None}
