@@ -1,7 +1,9 @@
 """Development data for the embedded judge: the PyRIT human-labelled sets (English, from
 ``../shared/data/judge``: objective achieved, refusal, and the clear cases of harm severity)
 xiezhi's own Chinese pairs (``tests/judges/data/zh_*.jsonl``), xiezhi's synthetic English
-jailbreak responses (``en_jbb_synth.jsonl``) and the guard's refusals (``guard_refusals.jsonl``).
+jailbreak responses (``en_jbb_synth.jsonl``), the guard's refusals (``guard_refusals.jsonl``),
+training rows written in many response styles (``*_train7.jsonl``, ``zh_train8.jsonl``) and the
+blind sets (``*_blind7.jsonl``, ``*_blind8.jsonl``; never trained on).
 
 Rows are split train/test deterministically; English by a hash of the objective (never by
 row, so one objective's responses stay on one side), Chinese by the ``split`` field
