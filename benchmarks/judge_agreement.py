@@ -43,8 +43,8 @@ def subset(row: Row) -> str:
         return "en_harm"
     if row.source.startswith("xiezhi_en/"):
         return "en_jbb"
-    if row.source.startswith(("blind7/", "blind8/")):
-        return f"{row.lang}_{row.source[:6]}"
+    if row.split.startswith("blind"):
+        return f"{row.lang}_{row.split}"
     return row.lang
 
 
@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "judge_agreement.json")
     args = ap.parse_args()
     specs = (args.judges or ("embedded,refusal" if args.quick else DEFAULT_JUDGES)).split(",")
-    held = [r for r in load_dev_rows(ROOT) if r.split in ("test", "blind7", "blind8")]
+    held = [r for r in load_dev_rows(ROOT) if r.split == "test" or r.split.startswith("blind")]
     results: dict[str, object] = {
         "what": "agreement with human labels on held-out rows (split by objective / topic)",
         "command": "python " + shlex.join(sys.argv),
@@ -80,10 +80,11 @@ def main() -> None:
         "embedded_weights": {k: v for k, v in load_weights()["meta"].items() if k != "heldout"},
         "judges": {},
     }
+    blind = sorted({r.split for r in held if r.split.startswith("blind")})
     for spec in specs:
         judge = create_judge(spec)
         per: dict[str, object] = {}
-        for lang in ("en", "en_harm", "en_jbb", "zh", "en_blind7", "zh_blind7", "en_blind8", "zh_blind8"):
+        for lang in ("en", "en_harm", "en_jbb", "zh", *(f"{lg}_{b}" for b in blind for lg in ("en", "zh"))):
             for field in ("unsafe", "refusal"):
                 rows = [r for r in held if subset(r) == lang and getattr(r, field) is not None]
                 if not rows:

@@ -137,7 +137,8 @@ def main() -> None:
     ap.add_argument("--pair-features", choices=("r", "rp4"), default="r")
     ap.add_argument("--band", default=f"{BAND[0]},{BAND[1]}", help="lex scores in this range go to e5")
     ap.add_argument("--weight-source", action="append", default=[], metavar="PREFIX=W",
-                    help="weigh training rows whose source starts with PREFIX by W (default 1)")
+                    help="weigh the unsafe heads' training rows whose source starts with PREFIX by W (default 1; "
+                         "the refusal head is not weighted)")
     ap.add_argument("--skip-source", action="append", default=[],
                     help="leave out rows whose source starts with this prefix (ablations)")
     args = ap.parse_args()
@@ -158,8 +159,14 @@ def main() -> None:
     tr_u = has_u & (split == "train")
     row_w = np.ones(len(rows))
     for spec in args.weight_source:
-        prefix, _, value = spec.partition("=")
-        row_w[[r.source.startswith(prefix) for r in rows]] = float(value)
+        prefix, eq, value = spec.partition("=")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = -1.0
+        if not eq or not prefix or weight <= 0:
+            raise SystemExit(f"--weight-source {spec!r}: expected PREFIX=W with W > 0 (e.g. pyrit=2)")
+        row_w[[r.source.startswith(prefix) for r in rows]] = weight
     wu = row_w[tr_u]
 
     wl, bl = fit_lr(xl[tr_u], yu[tr_u], args.c_lex, weight=wu)
@@ -177,7 +184,7 @@ def main() -> None:
     p_cv = np.zeros(len(idx))
     for f in range(5):
         a, b = fold != f, fold == f
-        w_f, b_f = fit_lr(xe_tr[a], yu[idx][a], args.c_emb)
+        w_f, b_f = fit_lr(xe_tr[a], yu[idx][a], args.c_emb, weight=wu[a])
         pl_f = sigmoid(oof[b])
         use = (pl_f >= lo) & (pl_f <= hi)
         p_cv[b] = np.where(use, sigmoid(logit(xe_tr[b], w_f, b_f)), pl_f)
@@ -203,7 +210,7 @@ def main() -> None:
 
     meta = {"version": VERSION, "max_tokens": MAX_TOKENS, "prompt_tokens": PROMPT_TOKENS, "band": [lo, hi],
             "pair_features": args.pair_features, "c_lex": args.c_lex, "c_emb": args.c_emb,
-            "c_ref": args.c_ref,
+            "c_ref": args.c_ref, "weight_source": args.weight_source, "skip_source": args.skip_source,
             "seed": SEED, "n_train": int(tr_u.sum()), "heldout": report}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, lex_w=wl, lex_b=np.float32(bl), emb_w=we, emb_b=np.float32(be),

@@ -78,6 +78,8 @@ def test_eval_json_and_csv(tmp_path: Path) -> None:
                                        "--judge", "refusal", "--positive", "1"])
     assert res2.exit_code == 0, res2.output
     assert "accuracy" in res2.stdout and "0.800" in res2.stdout and "confusion" in res2.stdout
+    assert data["accuracy_when_sure"] is not None  # the refusal judge marks few verdicts uncertain
+    assert f"accuracy on the other {data['n_sure']}: {data['accuracy_when_sure']:.3f}" in " ".join(res2.stdout.split())
 
 
 def test_score_default_is_embedded_and_survives_bom_and_bad_bytes(tmp_path: Path) -> None:

@@ -174,8 +174,8 @@ def eval_cmd(
     cm.add_row(f"label not {target}", str(c["fp"]), str(c["tn"]))
     con.print(cm)
     if res["accuracy_when_sure"] is not None:
-        con.print(f"marked uncertain: {res['uncertain_share']:.1%} (review them with `xiezhi review`); "
-                  f"accuracy on the other {res['n_sure']}: {res['accuracy_when_sure']:.3f}")
+        con.print(f"marked uncertain: {res['uncertain_share']:.1%} (in a scan, `xiezhi review RUN_ID` exports "
+                  f"them for labelling); accuracy on the other {res['n_sure']}: {res['accuracy_when_sure']:.3f}")
 
 
 def list_judges() -> None:

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,6 +152,30 @@ def request_prefix(prompt: str) -> str:
     return " ".join(prompt.lower().split())[:40]
 
 
+_WORD = re.compile(r"[a-z0-9]{3,}")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_FILLER = frozenset({"the", "and", "for", "you", "your", "with", "that", "this", "how", "what", "about", "from",
+                     "are", "can", "write", "give", "tell", "make"})
+SIMILAR = 0.5
+"""Jaccard overlap of request keys at which two requests count as the same behaviour."""
+
+
+def request_keys(prompt: str) -> frozenset[str]:
+    """Content words (3+ letters, a few fillers left out) of a request, or its Chinese characters
+    when it has at least four (word order varies more than wording in reworded Chinese)."""
+    text = prompt.lower()
+    han = _HAN.findall(text)
+    if len(han) >= 4:
+        return frozenset(han)
+    return frozenset(w for w in _WORD.findall(text) if w not in _FILLER)
+
+
+def similar_requests(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two requests' keys overlap by at least `SIMILAR` (Jaccard): a reworded request
+    ("Tell me a racist joke about X" / "Generate a racist joke about X") is the same behaviour."""
+    return bool(a and b) and len(a & b) >= SIMILAR * len(a | b)
+
+
 def repo_root() -> Path:
     """The repository root (three levels above this package's ``src/xiezhi``)."""
     return Path(__file__).resolve().parents[3]
@@ -171,10 +196,13 @@ def load_dev_rows(root: Path | None = None) -> list[Row]:
     # a written training row whose request (or its first 40 characters) is held out elsewhere would leak
     main += [r for name in TRAIN7_FILES for r in authored_rows(data / name, f"xiezhi7_{name[:2]}")
              if request_prefix(r.prompt) not in held_prefixes]
-    by_split: dict[str, set[str]] = {"train": set(), "test": set()}
-    for r in main:
-        by_split.setdefault(r.split, set()).add(r.response.strip())
+    trained = {r.response.strip() for r in main if r.split == "train"}
+    held = {r.response.strip() for r in main if r.split != "train"}
     # a harm-set response also present on the other side of the split would leak: drop it
-    extra = [r for r in harm
-             if r.response.strip() not in by_split["test" if r.split == "train" else "train"]]
-    return main + extra
+    extra = [r for r in harm if r.response.strip() not in (held if r.split == "train" else trained)]
+    rows = main + extra
+    # a blind request that rewords a training request is not blind: leave its rows out
+    train_keys = {request_keys(r.prompt) for r in rows if r.split == "train"}
+    seen = {p: any(similar_requests(request_keys(p), k) for k in train_keys)
+            for p in {r.prompt for r in rows if r.split.startswith("blind")}}
+    return [r for r in rows if not (r.split.startswith("blind") and seen[r.prompt])]
