@@ -18,9 +18,9 @@ import contextvars
 import functools
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from xiezhi.guard.scanners.common import logit_of, sigmoid
 from xiezhi.types import XiezhiError
@@ -140,8 +140,8 @@ class E5AttackHead(FusedStage):
     Evidence adds up: a prompt that both the n-grams and the embedding find somewhat suspicious
     is blocked, which neither head's own threshold would do."""
 
-    def __init__(self, weight: Any, bias: float, budget: int, fusion: tuple[float, float, float, float],
-                 gate: float) -> None:
+    def __init__(self, weight: Any, bias: float, budget: int, fusion: Sequence[float], gate: float) -> None:
+        """`fusion` is (w_inj, w_jb, w_e5, bias)."""
         self.w_inj, self.w_jb, w_e5, fused_bias = fusion
         super().__init__(weight, bias, budget, w_e5, fused_bias, gate)
 
@@ -165,7 +165,8 @@ class E5HarmfulFusion(FusedStage):
     """The harmful_request stage: an e5 harmful-request head over the same cut embedding as the
     attack stage, fused with the n-gram harmful head: n-gram part = w_ngram * l_ngram + bias."""
 
-    def __init__(self, weight: Any, bias: float, budget: int, fusion: tuple[float, float, float], gate: float) -> None:
+    def __init__(self, weight: Any, bias: float, budget: int, fusion: Sequence[float], gate: float) -> None:
+        """`fusion` is (w_ngram, w_e5, bias)."""
         self.w_ngram, w_e5, fused_bias = fusion
         super().__init__(weight, bias, budget, w_e5, fused_bias, gate)
 
@@ -177,8 +178,11 @@ class E5HarmfulFusion(FusedStage):
 E5_HARMFUL_WEIGHTS = Path(__file__).resolve().parent / "weights" / "e5_harmful.npz"
 
 
-def _load_fusion(path: Path) -> dict[str, Any] | None:
-    """A semantic stage's weights file as plain values (None when it is missing or predates fusion)."""
+_Stage = TypeVar("_Stage", "E5AttackHead", "E5HarmfulFusion")
+
+
+def _load_stage(path: Path, stage: type[_Stage]) -> _Stage | None:
+    """A semantic stage from its weights file (None when the file is missing or predates fusion)."""
     import numpy as np
 
     if not path.exists():
@@ -187,18 +191,14 @@ def _load_fusion(path: Path) -> dict[str, Any] | None:
         if "fusion" not in z.files:
             _log.warning("%s has no fusion weights (retrain with scripts/train_guard.py --e5-attack)", path)
             return None
-        return {"weight": z["weight"].astype(np.float64), "bias": float(z["bias"]), "budget": int(z["budget"]),
-                "fusion": [float(v) for v in z["fusion"]], "gate": float(z["gate"])}
+        return stage(z["weight"].astype(np.float64), float(z["bias"]), int(z["budget"]),
+                     [float(v) for v in z["fusion"]], float(z["gate"]))
 
 
 @functools.lru_cache(maxsize=1)
 def shared_e5_harmful_fusion() -> E5HarmfulFusion | None:
     """The harmful-request semantic stage (None when its weights are missing: it is then off)."""
-    w = _load_fusion(E5_HARMFUL_WEIGHTS)
-    if w is None:
-        return None
-    f = w["fusion"]
-    return E5HarmfulFusion(w["weight"], w["bias"], w["budget"], (f[0], f[1], f[2]), w["gate"])
+    return _load_stage(E5_HARMFUL_WEIGHTS, E5HarmfulFusion)
 
 
 # Set by `deferring_semantic()`: the semantic stages are skipped and recorded here instead of run.
@@ -230,11 +230,7 @@ def deferred_list() -> list[str] | None:
 @functools.lru_cache(maxsize=1)
 def shared_e5_attack_head() -> E5AttackHead | None:
     """The injection / jailbreak semantic stage (None when its weights are missing: it is then off)."""
-    w = _load_fusion(E5_ATTACK_WEIGHTS)
-    if w is None:
-        return None
-    f = w["fusion"]
-    return E5AttackHead(w["weight"], w["bias"], w["budget"], (f[0], f[1], f[2], f[3]), w["gate"])
+    return _load_stage(E5_ATTACK_WEIGHTS, E5AttackHead)
 
 
 @functools.lru_cache(maxsize=1)
