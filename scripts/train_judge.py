@@ -159,12 +159,12 @@ def main() -> None:
     tr_u = has_u & (split == "train")
     row_w = np.ones(len(rows))
     for spec in args.weight_source:
-        prefix, eq, value = spec.partition("=")
+        prefix, _, value = spec.partition("=")
         try:
             weight = float(value)
-        except ValueError:
-            weight = -1.0
-        if not eq or not prefix or weight <= 0:
+        except ValueError:  # no "=", or not a number
+            weight = 0.0
+        if not prefix or not weight > 0:  # also refuses nan
             raise SystemExit(f"--weight-source {spec!r}: expected PREFIX=W with W > 0 (e.g. pyrit=2)")
         row_w[[r.source.startswith(prefix) for r in rows]] = weight
     wu = row_w[tr_u]
