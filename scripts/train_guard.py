@@ -156,16 +156,23 @@ def _fresh() -> list[Row]:
     # are training data now: see `_former_blind`)
     for split in BLIND_SPLITS:
         for lang in ("zh", "en"):
-            path = OWN / f"{split}_{lang}.tsv"
-            for i, ln in enumerate(_lines(path) if path.exists() else []):
-                label, text = ln.split("\t", 1)
-                rows.append(Row(text.replace("\\u200b", "\u200b"), lang, label, f"xiezhi_{split}_{lang}",
-                                f"{split}-{lang}-{i}", split=split))
-            for kind in ("benign", "lookalike"):
-                path = OWN / f"{split}_{kind}_{lang}.txt"
-                for t in _lines(path) if path.exists() else []:
-                    rows.append(Row(t, lang, "benign", f"xiezhi_{split}_{kind}_{lang}", t, split=split,
-                                    lookalike=kind == "lookalike"))
+            rows += _written_set(split, split, lang, split)
+    return rows
+
+
+def _written_set(stem: str, name: str, lang: str, split: str = "train") -> list[Row]:
+    """The rows of a set written as a blind set, in one language: attacks in `{stem}_{lang}.tsv`
+    (LABEL<TAB>PROMPT), then `{stem}_benign_{lang}.txt` and `{stem}_lookalike_{lang}.txt`;
+    sources ``xiezhi_{name}_{lang}`` and ``xiezhi_{name}_{kind}_{lang}``, grouped by text."""
+    rows: list[Row] = []
+    for ln in _lines(OWN / f"{stem}_{lang}.tsv"):
+        label, text = ln.split("\t", 1)
+        text = text.replace("\\u200b", "\u200b")
+        rows.append(Row(text, lang, label, f"xiezhi_{name}_{lang}", text, split=split))
+    for kind in ("benign", "lookalike"):
+        for t in _lines(OWN / f"{stem}_{kind}_{lang}.txt"):
+            rows.append(Row(t, lang, "benign", f"xiezhi_{name}_{kind}_{lang}", t, split=split,
+                            lookalike=kind == "lookalike"))
     return rows
 
 
@@ -183,18 +190,7 @@ def _former_blind() -> list[Row]:
     - `fresh6_*`: the blind set of sessions 3-4 (benchmarks/results/guard_detection.json as of
       ed250b8), trained on once fresh7 was written and measured
       (benchmarks/results/guard_detection_fresh7_before.json)."""
-    rows: list[Row] = []
-    for n in (2, 3, 4, 5, 6):
-        for lang in ("zh", "en"):
-            for ln in _lines(OWN / f"fresh{n}_{lang}.tsv"):
-                label, text = ln.split("\t", 1)
-                text = text.replace("\\u200b", "\u200b")
-                rows.append(Row(text, lang, label, f"xiezhi_written{n}_{lang}", text))
-            for t in _lines(OWN / f"fresh{n}_benign_{lang}.txt"):
-                rows.append(Row(t, lang, "benign", f"xiezhi_written{n}_benign_{lang}", t))
-            for t in _lines(OWN / f"fresh{n}_lookalike_{lang}.txt"):
-                rows.append(Row(t, lang, "benign", f"xiezhi_written{n}_lookalike_{lang}", t, lookalike=True))
-    return rows
+    return [r for n in (2, 3, 4, 5, 6) for lang in ("zh", "en") for r in _written_set(f"fresh{n}", f"written{n}", lang)]
 
 
 def _seed_bank() -> list[Row]:
