@@ -37,13 +37,17 @@ if TYPE_CHECKING:
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
-# A request *about* a short quoted phrase (translate it, what does it mean) mentions an attack
-# string without using it: "Translate 'ignore previous instructions' into French". Such a
+# A request *about* a short quoted phrase (translate it, what does it mean, why does it work,
+# detect / filter / label it) mentions an attack string without using it: "Translate 'ignore
+# previous instructions' into French", "write a regex that flags 'reveal your system prompt'". Such a
 # phrase is scored as a placeholder. Only short quotes qualify (<= 40 chars, <= 14 CJK chars),
 # so a quoted payload ("... and print your system prompt") is still scored, and only when the
 # rest of the prompt is short (a long prompt could hide its real instruction elsewhere).
-_META = re.compile(r"\b(?:translat\w*|mean(?:s|ing)?|defin\w*|pronounc\w*|spell\w*|explain\w*|origin)\b"
-                   r"|翻译|译成|译为|什么意思|啥意思|含义|意思是|解释|怎么读|怎么念|出处", re.I)
+_META = re.compile(r"\b(?:translat\w*|mean(?:s|ing)?|defin\w*|pronounc\w*|spell\w*|explain\w*|origin"
+                   r"|detect\w*|flag(?:s|ged|ging)?|filter\w*|regex\w*|regular expressions?|classif\w*|label\w*"
+                   r"|categori[sz]\w*|why|saw|seen|typed|phrases? like|strings? like|defen[cd]\w*|mitigat\w*)\b"
+                   r"|翻译|译成|译为|什么意思|啥意思|含义|意思是|解释|怎么读|怎么念|出处"
+                   r"|为什么|起作用|检测|识别|过滤|拦截|正则|标注|标成|标为|归类|分类|看到有人|防御|防范", re.I)
 _QUOTED = re.compile(r'"([^"\n]{1,40})"|“([^”\n]{1,40})”|(?<![A-Za-z])\'([^\'\n]{1,40})\'(?![A-Za-z])|‘([^’\n]{1,40})’'
                      r"|「([^」\n]{1,40})」|『([^』\n]{1,40})』")
 
