@@ -73,7 +73,7 @@ WRITTEN_FILES: tuple[tuple[str, str, str, bool], ...] = (
     ("lookalike_batch6", "benign", "batch6_lookalike", True),
 )
 """Hand-written prompt files in `OWN` besides the attack templates and the blind sets."""
-BLIND_SPLITS = ("fresh7",)
+BLIND_SPLITS = ("fresh7", "fresh8")
 """Blind sets, never trained on (see `_fresh`)."""
 
 csv.field_size_limit(10**8)
@@ -151,8 +151,8 @@ def _fresh() -> list[Row]:
             rows.append(Row(text, lang, label, f"xiezhi_fresh_{lang}", f"fresh-{lang}-{i}", split="fresh"))
         for t in _lines(OWN / f"fresh_benign_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_fresh_benign_{lang}", t, split="fresh"))
-    # 'fresh7': written in session 4 by someone who never saw the guard, its code, its data or
-    # the earlier blind sets, before fresh6 was trained on (earlier blind sets, fresh2-fresh6,
+    # 'fresh7' (session 4) and 'fresh8' (session 5): each written by someone who never saw the
+    # guard, its code, its data or the earlier blind sets (earlier blind sets, fresh2-fresh6,
     # are training data now: see `_former_blind`)
     for split in BLIND_SPLITS:
         for lang in ("zh", "en"):
