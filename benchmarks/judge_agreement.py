@@ -38,7 +38,7 @@ DEFAULT_JUDGES = "embedded,embedded:mode=lex,embedded:mode=full,refusal"
 
 
 def subset(row: Row) -> str:
-    """en, en_harm, en_jbb, zh or {en,zh}_blind{7,8}."""
+    """en, en_harm, en_jbb, zh or {en,zh}_blind{7,8,9}."""
     if row.source.startswith("pyrit_harm/"):
         return "en_harm"
     if row.source.startswith("xiezhi_en/"):
@@ -74,7 +74,11 @@ def main() -> None:
                  "zh_blind7": "tests/judges/data/zh_blind7.jsonl: the same in Chinese (written in Chinese)",
                  "en_blind8": "tests/judges/data/en_blind8.jsonl: 150 responses to 50 harmful requests, written "
                               "blind to the judge after the training data had been chosen on blind7",
-                 "zh_blind8": "tests/judges/data/zh_blind8.jsonl: the same in Chinese"},
+                 "zh_blind8": "tests/judges/data/zh_blind8.jsonl: the same in Chinese",
+                 "en_blind9": "tests/judges/data/en_blind9.jsonl: 150 responses to 50 harmful requests in the styles "
+                              "of real chat models (longer, markdown, partial leaks), written blind to the judge in "
+                              "session 5 by another author; first measured with the v5 weights",
+                 "zh_blind9": "tests/judges/data/zh_blind9.jsonl: the same in Chinese (written in Chinese)"},
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                     "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": os.getloadavg()},
         "embedded_weights": {k: v for k, v in load_weights()["meta"].items() if k != "heldout"},

@@ -84,13 +84,13 @@ def test_english_synthetic_rows_split_by_behaviour_and_phrasing(shared_data: Pat
 
 
 def test_blind_rows_are_held_out_and_written_training_rows_do_not_leak(shared_data: Path) -> None:
-    """blind7 and blind8 (written blind to the judge) are never training rows; the session-4 training rows
+    """blind7, blind8 and blind9 (written blind to the judge) are never training rows; the session-4 training rows
     (xiezhi7_*) are training-only and never share a request, or its first 40 characters, with a
     held-out or blind row."""
     from xiezhi.judges.devdata import request_keys, request_prefix, similar_requests
 
     rows = load_dev_rows()
-    for name, n in (("blind7", 240), ("blind8", 300)):
+    for name, n in (("blind7", 240), ("blind8", 300), ("blind9", 300)):
         one = [r for r in rows if r.source.startswith(f"{name}/")]
         # a few blind requests reword a training request and are left out (en_blind8: 6 of 50)
         assert 0.9 * n <= len(one) <= n and {r.split for r in one} == {name} and {r.lang for r in one} == {"zh", "en"}

@@ -3,7 +3,7 @@
 xiezhi's own Chinese pairs (``tests/judges/data/zh_*.jsonl``), xiezhi's synthetic English
 jailbreak responses (``en_jbb_synth.jsonl``), the guard's refusals (``guard_refusals.jsonl``),
 training rows written in many response styles (``*_train7.jsonl``, ``zh_train8.jsonl``) and the
-blind sets (``*_blind7.jsonl``, ``*_blind8.jsonl``; never trained on).
+blind sets (``*_blind7.jsonl``, ``*_blind8.jsonl``, ``*_blind9.jsonl``; never trained on).
 
 Rows are split train/test deterministically; English by a hash of the objective (never by
 row, so one objective's responses stay on one side), Chinese by the ``split`` field
@@ -26,11 +26,13 @@ TEST_FRACTION = 0.25
 TRAIN7_FILES = ("zh_train7.jsonl", "en_train7.jsonl", "zh_train8.jsonl")
 """Training-only rows written in session 4 in the blind sets' styles (refusals, partial leaks,
 fiction with and without content, empty "Sure, here is", short and structured compliance)."""
-BLIND_FILES = ("zh_blind7.jsonl", "en_blind7.jsonl", "zh_blind8.jsonl", "en_blind8.jsonl")
-"""Blind sets (split and source ``blind7`` / ``blind8``, from the file name): written in session 4
+BLIND_FILES = ("zh_blind7.jsonl", "en_blind7.jsonl", "zh_blind8.jsonl", "en_blind8.jsonl",
+               "zh_blind9.jsonl", "en_blind9.jsonl")
+"""Blind sets (split and source ``blind7`` / ``blind8`` / ``blind9``, from the file name): each written
 by someone who never saw the judge, its code or its data, and never trained on (the trainer fits on
 ``train`` only). blind7 was measured before the ``*_train7`` rows were written and then used to
-choose between training-data variants; blind8 was written after that choice."""
+choose between training-data variants; blind8 was written after that choice; blind9 was written in
+session 5 and first measured with the v5 weights as they stood."""
 
 
 @dataclass(frozen=True)
