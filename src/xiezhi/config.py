@@ -122,7 +122,15 @@ _URL_CRED = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<cred>[^/@\s:]+(:[^/
 _KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_-]{8,}|AKIA[0-9A-Z]{16}|ghp_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,})")
 
 
+_QUERY_SECRET = re.compile(r"([?&](?:api[-_]?key|key|token|access[-_]?token|secret|password|pwd|sig|signature|auth)=)"
+                           r"[^&#\s]+", re.I)
+_BEARER = re.compile(r"\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}", re.I)
+
+
 def redact_text(text: str) -> str:
-    """Mask credentials embedded in URLs and well-known API-key shapes."""
+    """Mask credentials embedded in URLs (``user:pass@``, ``?api-key=``), ``Bearer`` tokens and
+    well-known API-key shapes."""
     text = _URL_CRED.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
+    text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     return _KEY_LIKE.sub(REDACTED, text)

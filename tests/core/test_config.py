@@ -53,3 +53,25 @@ def test_redaction_masks_secrets_but_keeps_settings() -> None:
     assert out["api_key"] == "***" and out["max_tokens"] == 128 and out["api_key_env"] == "OPENAI_API_KEY"
     assert "hunter2" not in out["db"] and "sk-abc" not in out["note"]
     assert redact_text("https://u:p@host/v1") == "https://***@host/v1"
+
+
+def test_redaction_masks_query_keys_and_bearer_tokens() -> None:
+    assert redact_text("https://gw/v1?api-key=abc123&x=1") == "https://gw/v1?api-key=***&x=1"
+    assert redact_text("from Bearer tok_abcdefgh12345") == "from Bearer ***"
+    assert redact_text("https://gw/v1?page=2") == "https://gw/v1?page=2"
+
+
+def test_the_store_keeps_no_credentials_from_error_texts_or_target_urls(tmp_path: Path) -> None:
+    from tests.report.factory import attempt, run
+
+    from xiezhi.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    store.create_run(run("r1", target="openai:m@https://gw.example.com/v1?api-key=QUERYSECRET42"))
+    store.save_attempts([attempt(0, label=None, error="HTTP 400 bad request from Bearer sk-LEAKEDKEY-123456789")])
+    store.close()
+    raw = (tmp_path / "x.db").read_bytes()
+    assert b"QUERYSECRET42" not in raw and b"LEAKEDKEY" not in raw
+    again = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    assert again.attempts("r1")[0].error == "HTTP 400 bad request from Bearer ***"
+    again.close()

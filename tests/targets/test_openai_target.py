@@ -33,6 +33,9 @@ class _Handler(BaseHTTPRequestHandler):
         status = self.server.script.pop(0) if self.server.script else 200
         if status == 200:
             self._reply(200, {"choices": [{"message": {"role": "assistant", "content": "hello"}}]})
+        elif self.server.echo_auth:  # some gateways quote the header they were sent
+            self._reply(status, {"error": {"message": f"bad request from {self.headers.get('authorization')}"}},
+                        {"retry-after": "0"})
         else:
             self._reply(status, {"error": {"message": f"scripted {status}"}}, {"retry-after": "0"})
 
@@ -50,7 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[Any]:
     httpd: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.script, httpd.bodies, httpd.auth, httpd.models_status = [], [], [], 200
+    httpd.script, httpd.bodies, httpd.auth, httpd.models_status, httpd.echo_auth = [], [], [], 200, False
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
     httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
@@ -94,6 +97,28 @@ async def test_auth_failure_is_not_retried_and_hides_the_key(server: Any, monkey
     assert "authentication failed" in str(e.value) and "XZ_TEST_KEY" in str(e.value)
     assert SECRET not in str(e.value)
     assert len(server.bodies) == 1
+
+
+@pytest.mark.parametrize("status", [400, 500])
+async def test_an_endpoint_that_quotes_the_key_in_its_error_does_not_leak_it(
+        server: Any, monkeypatch: pytest.MonkeyPatch, status: int) -> None:
+    monkeypatch.setenv("XZ_TEST_KEY", SECRET)
+    server.echo_auth, server.script = True, [status] * 3
+    t = _target(server, retries=1)
+    with pytest.raises(TargetError) as e:
+        await t.complete([Message(role="user", content="hi")], GenerationParams())
+    await t.aclose()
+    assert f"HTTP {status}" in str(e.value) and "bad request from" in str(e.value)
+    assert SECRET not in str(e.value) and "***" in str(e.value)
+
+
+def test_credentials_in_the_url_are_masked_and_do_not_mix_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    t = create_target("openai:m@https://gw.example.com/v1?api-key=QUERYSECRET42", TargetOptions())
+    assert "QUERYSECRET42" not in t.name and "api-key=***" in t.name
+    monkeypatch.setenv("XZ_TEST_KEY", SECRET)
+    with pytest.raises(TargetError, match="one way to log in") as e:
+        create_target("openai:m@http://alice:hunter2@gw.example.com/v1", TargetOptions(api_key_env="XZ_TEST_KEY"))
+    assert "hunter2" not in str(e.value)
 
 
 async def test_preflight_reports_auth_and_dead_host(server: Any) -> None:

@@ -55,6 +55,10 @@ def _migrate(engine: Engine) -> None:
 
 
 def _attempt_row(a: Attempt) -> dict[str, Any]:
+    if a.error:  # a backstop: an endpoint's error text may quote the credentials it was sent
+        from xiezhi.config import redact_text
+
+        a = a.model_copy(update={"error": redact_text(a.error)})
     v = a.verdict
     return {
         "run_id": a.run_id,
@@ -129,8 +133,8 @@ class SqlStore:
                     created_at=run.created_at,
                     finished_at=run.finished_at,
                     status=run.status,
-                    target=run.target,
-                    judge=run.judge,
+                    target=_safe_url(run.target),
+                    judge=_safe_url(run.judge),
                     n_planned=run.n_planned,
                     config=json.dumps(run.config, ensure_ascii=False),
                     versions=json.dumps(run.versions),

@@ -15,16 +15,19 @@ import asyncio
 import json
 import os
 import random
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
 
+from xiezhi.config import REDACTED, redact_text
 from xiezhi.registry import register
 from xiezhi.targets.base import BaseTarget, TargetError, TargetOptions
 from xiezhi.types import GenerationParams, Message
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+_URL_USER = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s]+@", re.I)
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 30.0
 
@@ -38,7 +41,7 @@ def parse_openai_spec(arg: str | None) -> tuple[str, str]:
         raise TargetError(f"openai:{arg}: empty model name")
     url = url.strip() if sep else (os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL)
     if not url.startswith(("http://", "https://")):
-        raise TargetError(f"openai:{arg}: base URL must start with http:// or https:// (got '{url}')")
+        raise TargetError(f"openai:{arg}: base URL must start with http:// or https:// (got '{redact_text(url)}')")
     return model, url.rstrip("/")
 
 
@@ -50,12 +53,17 @@ class OpenAITarget(BaseTarget):
     def __init__(self, model: str, base_url: str, options: TargetOptions) -> None:
         self.model = model
         self.base_url = base_url
-        self.name = f"openai:{model}@{base_url}"
+        self.shown_url = redact_text(base_url)
+        self.name = f"openai:{model}@{self.shown_url}"
         self.options = options
         self.key_env = options.api_key_env
         key = os.environ.get(options.api_key_env) or ""
+        self._key = key
         headers = {"content-type": "application/json"}
         if key:
+            if _URL_USER.match(base_url):
+                raise TargetError(f"openai:{model}@{self.shown_url}: the URL carries a user name and ${self.key_env} "
+                                  "is set too; use one way to log in")
             headers["authorization"] = f"Bearer {key}"
         self._headers = headers
         self._n = max(1, options.concurrency)
@@ -72,9 +80,16 @@ class OpenAITarget(BaseTarget):
             )
         return self._session
 
+    def _error(self, message: str) -> TargetError:
+        """A `TargetError` whose text has no credentials: an endpoint or proxy may quote the key
+        (or the ``Authorization`` header) in its error message."""
+        if self._key:
+            message = message.replace(self._key, REDACTED)
+        return TargetError(redact_text(message.replace(self.base_url, self.shown_url)))
+
     def _auth_error(self, status: int) -> TargetError:
         hint = f"set ${self.key_env}" if not os.environ.get(self.key_env) else f"check the key in ${self.key_env}"
-        return TargetError(f"{self.base_url}: authentication failed (HTTP {status}); {hint}")
+        return self._error(f"{self.base_url}: authentication failed (HTTP {status}); {hint}")
 
     async def check(self) -> None:
         """Preflight: the host answers and accepts the key (a missing /models route is fine)."""
@@ -83,7 +98,7 @@ class OpenAITarget(BaseTarget):
                                           timeout=aiohttp.ClientTimeout(total=min(10.0, self.options.timeout_s))) as r:
                 status = r.status
         except (aiohttp.ClientError, TimeoutError) as e:
-            raise TargetError(f"cannot reach {self.base_url}: {_describe(e)}") from None
+            raise self._error(f"cannot reach {self.base_url}: {_describe(e)}") from None
         if status in (401, 403):
             raise self._auth_error(status)
 
@@ -102,7 +117,11 @@ class OpenAITarget(BaseTarget):
             body["stop"] = params.stop
         async with self._sem:
             data = await self._post(body, params.timeout_s)
-        return Message(role="assistant", content=_content(data, self.base_url))
+        try:
+            content = _content(data, self.base_url)
+        except TargetError as e:
+            raise self._error(str(e)) from None
+        return Message(role="assistant", content=content)
 
     async def _post(self, body: dict[str, Any], timeout_s: float) -> Any:
         url = f"{self.base_url}/chat/completions"
@@ -126,15 +145,15 @@ class OpenAITarget(BaseTarget):
                     try:
                         return json.loads(raw)
                     except ValueError:
-                        raise TargetError(f"{url}: reply is not JSON ({raw[:80]!r})") from None
+                        raise self._error(f"{url}: reply is not JSON ({raw[:80]!r})") from None
                 last = f"HTTP {status} {_error_text(raw)}".strip()
                 if status not in RETRY_STATUS:
-                    raise TargetError(f"{url}: {last}")
+                    raise self._error(f"{url}: {last}")
                 if retry_after and retry_after.replace(".", "", 1).isdigit():
                     wait = min(MAX_BACKOFF_S, float(retry_after))
             if attempt < self.options.retries:
                 await asyncio.sleep(wait)
-        raise TargetError(f"{url}: {last} (after {self.options.retries + 1} tries)")
+        raise self._error(f"{url}: {last} (after {self.options.retries + 1} tries)")
 
     async def aclose(self) -> None:
         if self._session is not None:
