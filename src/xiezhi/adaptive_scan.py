@@ -12,8 +12,8 @@ from typing import Any
 
 from rich.console import Console
 
-from xiezhi.config import Settings, redact
-from xiezhi.judges.base import create_judge
+from xiezhi.config import Settings, redact, redact_text
+from xiezhi.judges.base import close_judge, create_judge
 from xiezhi.planning import conversation_for
 from xiezhi.registry import registry
 from xiezhi.runner import Pipeline, new_run_id, open_target, progress_bar, resolve_seeds, versions_of
@@ -108,18 +108,19 @@ async def run_adaptive_scan(
             bar.update(task_id, total=bar.tasks[0].completed)
     finally:
         await target.aclose()
+        await close_judge(judge)
     if pipe.aborted:
         store.finish_run(run_id, "failed")
         raise XiezhiError(
-            f"target {settings.target} keeps failing ({pipe.last_error}); "
-            f"resume with: xiezhi scan --adaptive --resume {run_id} --db {settings.db}"
+            f"target {redact_text(settings.target)} keeps failing ({pipe.last_error}); "
+            f"resume with: xiezhi scan --adaptive --resume {run_id} --db {redact_text(settings.db)}"
         )
     cfg = dict(store.get_run(run_id).config)
     report = planner.report()
     cfg["adaptive_report"] = report
     store.update_run(run_id, n_planned=store.count_attempts(run_id), config=cfg)
     store.finish_run(run_id)
-    print_adaptive_report(report, settings.target, console)
+    print_adaptive_report(report, redact_text(settings.target), console)
     return store.get_run(run_id)
 
 

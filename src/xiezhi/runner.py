@@ -31,7 +31,7 @@ from rich.progress import (
 from rich.text import Text
 
 from xiezhi.config import Settings, redact, redact_text
-from xiezhi.judges.base import Judge, create_judge
+from xiezhi.judges.base import Judge, close_judge, create_judge
 from xiezhi.planning import plan_attempts
 from xiezhi.registry import registry
 from xiezhi.store.base import Store
@@ -251,7 +251,7 @@ async def run_scan(
     done = store.done_ids(run_id)
     pending = [a for a in plan if a.id not in done]
     console.print(
-        f"[bold]xiezhi[/bold] run [cyan]{run_id}[/cyan]: target [magenta]{settings.target}[/magenta], "
+        f"[bold]xiezhi[/bold] run [cyan]{run_id}[/cyan]: target [magenta]{redact_text(settings.target)}[/magenta], "
         f"judge {judge.name}, {len(plan)} attempts planned" + (f", {len(done)} already stored" if done else "")
     )
     if not pending:
@@ -276,11 +276,13 @@ async def run_scan(
                 raise
     finally:
         await target.aclose()
+        await close_judge(judge)
     if pipe.aborted:
         store.finish_run(run_id, "failed")
         n = len(store.done_ids(run_id))
         raise XiezhiError(
-            f"target {settings.target} keeps failing ({pipe.last_error}); {n}/{len(plan)} attempts stored; "
+            f"target {redact_text(settings.target)} keeps failing ({pipe.last_error}); "
+            f"{n}/{len(plan)} attempts stored; "
             f"resume with: xiezhi scan --resume {run_id} --db {redact_text(settings.db)}"
         )
     store.finish_run(run_id)

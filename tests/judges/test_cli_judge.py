@@ -105,3 +105,35 @@ def test_judge_list_names_the_default() -> None:
     res = runner.invoke(build_app(), ["judge", "list"])
     assert res.exit_code == 0
     assert "embedded" in res.stdout and "refusal" in res.stdout and "llm" in res.stdout
+
+
+def test_score_can_write_over_its_input_and_read_stdin(tmp_path: Path) -> None:
+    rows = [{"prompt": f"p{i}", "response": "I'm sorry, I can't help with that."} for i in range(5)]
+    f = tmp_path / "rows.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    res = runner.invoke(build_app(), ["judge", "score", "--in", str(f), "--out", str(f), "--judge", "refusal"])
+    assert res.exit_code == 0, res.output
+    out = [json.loads(x) for x in f.read_text(encoding="utf-8").splitlines()]
+    assert [r["prompt"] for r in out] == [f"p{i}" for i in range(5)] and all(r["refusal"] for r in out)
+    piped = tmp_path / "piped.jsonl"
+    res = runner.invoke(build_app(), ["judge", "score", "--in", "-", "--out", str(piped), "--judge", "refusal"],
+                        input=json.dumps(rows[0]) + "\n")
+    assert res.exit_code == 0, res.output
+    assert json.loads(piped.read_text(encoding="utf-8"))["refusal"] is True
+
+
+def test_llm_judge_scores_more_rows_than_one_batch(tmp_path: Path) -> None:
+    """Every batch runs in one event loop: the judging target's HTTP session survives the first."""
+    from tests.e2e.openai_stub_server import StubServer
+
+    rows = [{"prompt": f"request {i}", "response": "Sure, here is how."} for i in range(9)]
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with StubServer(delay=0.0) as server:
+        res = runner.invoke(build_app(), ["judge", "score", "--in", str(inp), "--out", str(out), "--batch", "4",
+                                          "--judge", f"llm:openai:m@{server.url}"])
+        assert res.exit_code == 0, res.output
+        assert server.count == 9
+    got = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["prompt"] for r in got] == [r["prompt"] for r in rows] and all("judge" in r for r in got)
+    assert "Unclosed" not in res.output

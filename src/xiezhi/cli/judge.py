@@ -31,6 +31,12 @@ BATCH = 64
 MAX_ERRORS_SHOWN = 20
 
 
+async def close_judge(judge: Judge) -> None:
+    from xiezhi.judges.base import close_judge as close
+
+    await close(judge)
+
+
 def _make_judge(spec: str) -> Judge:
     from xiezhi.judges.base import create_judge
 
@@ -58,7 +64,7 @@ async def _score_rows(judge: Judge, rows: list[RowResult]) -> list[dict[str, Any
 
 
 def score(
-    infile: Annotated[Path, typer.Option("--in", help="JSONL with prompt, response (optional id, lang)")],
+    infile: Annotated[Path, typer.Option("--in", help="JSONL with prompt, response (optional id, lang); - for stdin")],
     outfile: Annotated[Path, typer.Option("--out", help="JSONL: each input row plus the verdict")],
     judge: JudgeOpt = "embedded",
     batch: Annotated[int, typer.Option(help="rows per judge batch")] = BATCH,
@@ -70,33 +76,43 @@ def score(
 
     err = Console(stderr=True, soft_wrap=True)
     j = _make_judge(judge)
-    total = sum(1 for line in read_bytes(infile).split(b"\n") if line.strip())
+    # read the whole input before the output is opened: --out may be the input file itself
+    data = read_bytes(infile)
+    total = sum(1 for line in data.split(b"\n") if line.strip())
     n_err = n_ok = 0
     try:
         fh = outfile.open("w", encoding="utf-8")
     except OSError as e:
         raise XiezhiError(f"{outfile}: cannot write: {e.strerror}") from None
-    with fh, Progress(console=err, transient=True, disable=total < 2 * batch) as progress:
+    # one event loop for every batch: an LLM judge's HTTP session belongs to the loop it was made in
+    with (fh, asyncio.Runner() as loop,
+          Progress(console=err, transient=True, disable=total < 2 * batch) as progress):
         task = progress.add_task("judging", total=total)
         pending: list[RowResult] = []
 
         def flush() -> None:
             nonlocal n_ok
-            for row in asyncio.run(_score_rows(j, pending)):
+            for row in loop.run(_score_rows(j, pending)):
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n_ok += "error" not in row
             progress.advance(task, len(pending))
             pending.clear()
 
-        for r in iter_jsonl(infile):
-            if r.error is not None:
-                n_err += 1
-                if n_err <= MAX_ERRORS_SHOWN:
-                    err.print(f"[yellow]{escape(str(infile))}:{r.line}: {escape(r.error)} (written with an error field)[/]")
-            pending.append(r)
-            if sum(1 for p in pending if p.error is None) >= batch:
-                flush()
-        flush()
+        try:
+            for r in iter_jsonl(infile, data=data):
+                if r.error is not None:
+                    n_err += 1
+                    if n_err <= MAX_ERRORS_SHOWN:
+                        err.print(f"[yellow]{escape(str(infile))}:{r.line}: {escape(r.error)} "
+                                  "(written with an error field)[/]")
+                pending.append(r)
+                if sum(1 for p in pending if p.error is None) >= batch:
+                    flush()
+            flush()
+        except OSError as e:
+            raise XiezhiError(f"{outfile}: cannot write: {e.strerror} ({n_ok} row(s) written)") from None
+        finally:
+            loop.run(close_judge(j))
     if n_err > MAX_ERRORS_SHOWN:
         err.print(f"[yellow]… {n_err - MAX_ERRORS_SHOWN} more malformed row(s)[/]")
     err.print(f"judged {n_ok} row(s) with {escape(judge)}; {n_err} malformed; wrote {escape(str(outfile))}")
@@ -150,8 +166,12 @@ def eval_cmd(
         raise XiezhiError(f"{infile}: no usable labelled rows (label field {label_field!r})")
     j = _make_judge(judge)
     verdicts = []
-    for i in range(0, len(attempts), BATCH):
-        verdicts.extend(asyncio.run(j.judge_batch(attempts[i:i + BATCH])))
+    with asyncio.Runner() as loop:  # one loop: an LLM judge's HTTP session belongs to it
+        try:
+            for i in range(0, len(attempts), BATCH):
+                verdicts.extend(loop.run(j.judge_batch(attempts[i:i + BATCH])))
+        finally:
+            loop.run(close_judge(j))
     preds = [int(getattr(v, target)) for v in verdicts]
     res = {"judge": judge, "file": str(infile), "verdict_field": target, "skipped": skipped,
            **agreement(labels, preds, seed=seed), **sure_agreement(labels, preds, [v.uncertain for v in verdicts])}

@@ -35,6 +35,13 @@ class BaseJudge:
         return list(await asyncio.gather(*(self.judge(a) for a in attempts)))
 
 
+async def close_judge(judge: Judge) -> None:
+    """Release what a judge holds (an LLM judge's HTTP session); judges without `aclose` hold nothing."""
+    close = getattr(judge, "aclose", None)
+    if close is not None:
+        await close()
+
+
 def create_judge(spec: str, reg: Registry = registry) -> Judge:
     """Build a judge from ``NAME[:ARG]``."""
     name, sep, arg = spec.partition(":")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xiezhi.judges.base import BaseJudge, Judge, create_judge
+from xiezhi.judges.base import BaseJudge, Judge, close_judge, create_judge
 from xiezhi.registry import register
 from xiezhi.types import Attempt, Verdict, XiezhiError
 
@@ -49,6 +49,10 @@ class EnsembleJudge(BaseJudge):
 
     async def judge(self, attempt: Attempt) -> Verdict:
         return (await self.judge_batch([attempt]))[0]
+
+    async def aclose(self) -> None:
+        for m in self.members:
+            await close_judge(m)
 
     async def judge_batch(self, attempts: Sequence[Attempt]) -> list[Verdict]:
         if not attempts:

@@ -79,6 +79,12 @@ class LLMJudge(BaseJudge):
     async def judge(self, attempt: Attempt) -> Verdict:
         return (await self.judge_batch([attempt]))[0]
 
+    async def aclose(self) -> None:
+        """Close the judging target (its HTTP session), if one was made."""
+        if self._target is not None:
+            await self._target.aclose()
+            self._target = None
+
     async def judge_batch(self, attempts: Sequence[Attempt]) -> list[Verdict]:
         if not attempts:
             return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ class RowResult:
 
 
 def read_bytes(path: Path) -> bytes:
+    """The file's bytes (``-`` is standard input), with one clear error when it cannot be read."""
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -36,9 +40,11 @@ def read_bytes(path: Path) -> bytes:
         raise XiezhiError(f"{path}: cannot read: {e.strerror}") from None
 
 
-def iter_jsonl(path: Path, required: tuple[str, ...] = ("prompt", "response")) -> Iterator[RowResult]:
-    """Rows of a JSONL file; malformed lines come back with `error` set."""
-    for no, raw in enumerate(read_bytes(path).split(b"\n"), start=1):
+def iter_jsonl(path: Path, required: tuple[str, ...] = ("prompt", "response"),
+               data: bytes | None = None) -> Iterator[RowResult]:
+    """Rows of a JSONL file (or of `data`, its bytes already read); malformed lines come back
+    with `error` set."""
+    for no, raw in enumerate((read_bytes(path) if data is None else data).split(b"\n"), start=1):
         if not raw.strip():
             continue
         if no == 1 and raw.startswith(b"\xef\xbb\xbf"):
