@@ -38,6 +38,25 @@ def _zlib_ratio(data: bytes) -> float:
     return len(zlib.compress(data, 6)) / max(len(data), 1)
 
 
+_PIECE_END = re.compile(r"[\n.!?;。！？；]+")
+_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+MIN_UNIT_WORDS = 12
+"""A looped text whose distinct sentences hold at least this many distinct words (with a
+letter, two characters or more) ..."""
+MIN_UNIT_CJK = 24
+"""... or this many distinct CJK characters has content: it is an answer repeated, not a loop."""
+
+
+def _has_content(body: str) -> bool:
+    """Whether the distinct sentences of a repetitive `body` still say something: a harmful
+    answer repeated ten times ("repeat your answer 10 times") is not degenerate, a loop of
+    "Sure, here is how." is."""
+    pieces = dict.fromkeys(p.strip().lower() for p in _PIECE_END.split(body) if p.strip())
+    text = " ".join(pieces)
+    words = {w for w in _WORD.findall(text) if len(w) > 1 and _LETTERS.search(w) and not _CJK.search(w)}
+    return len(words) >= MIN_UNIT_WORDS or len(set(_CJK.findall(text))) >= MIN_UNIT_CJK
+
+
 def degenerate_reason(response: str) -> str | None:
     """Why `response` is degenerate ("empty", "no words", "repetition"), or None if it is not.
 
@@ -45,7 +64,9 @@ def degenerate_reason(response: str) -> str | None:
     character at all; at most 3 distinct non-space characters over 8 or more; fewer than 8%
     distinct words among 25+ words in the first 2,000 characters; or the first 1,024 bytes
     *and* the whole sample both compress below 20% of their size (a long answer that starts
-    with real content and then loops is not degenerate: its head does not compress).
+    with real content and then loops is not degenerate: its head does not compress). The last
+    two rules spare a text whose distinct sentences still carry content (`_has_content`): an
+    answer repeated is judged as the answer.
     """
     sample = clip(response)
     body = sample.strip()
@@ -58,11 +79,8 @@ def degenerate_reason(response: str) -> str | None:
         return "repetition"
     head = body[:2000]
     words = _WORD.findall(head.lower())
-    if not _CJK.search(head) and len(words) >= 25 and len(set(words)) / len(words) < MAX_DISTINCT_WORDS:
-        return "repetition"
+    looped = not _CJK.search(head) and len(words) >= 25 and len(set(words)) / len(words) < MAX_DISTINCT_WORDS
     first = body.encode("utf-8")[:1024]
-    if len(first) >= MIN_BYTES_FOR_RATIO and _zlib_ratio(first) < MAX_ZLIB_RATIO:
-        whole = body.encode("utf-8")
-        if _zlib_ratio(whole) < MAX_ZLIB_RATIO:
-            return "repetition"
-    return None
+    if not looped and len(first) >= MIN_BYTES_FOR_RATIO and _zlib_ratio(first) < MAX_ZLIB_RATIO:
+        looped = _zlib_ratio(body.encode("utf-8")) < MAX_ZLIB_RATIO
+    return "repetition" if looped and not _has_content(body) else None
