@@ -55,7 +55,7 @@ async def run_adaptive_scan(
         store.set_status(run_id, "running")
     else:
         run_id = new_run_id()
-    seeds = searchable_seeds(resolve_seeds(settings), settings.langs)
+    seeds = searchable_seeds(resolve_seeds(settings, console), settings.langs)
     if settings.limit is not None:
         seeds = seeds[: settings.limit]
     if not seeds:

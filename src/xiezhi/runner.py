@@ -58,12 +58,22 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
 
 
-def resolve_seeds(settings: Settings) -> list[Seed]:
-    """Seeds from the user's file (`settings.seeds`) or the shipped bank."""
+def resolve_seeds(settings: Settings, console: Console | None = None) -> list[Seed]:
+    """Seeds from the user's file (`settings.seeds`) or the shipped bank; rows of the file that
+    were skipped are listed on `console` (the first ten, with their line numbers)."""
     if settings.seeds:
+        from rich.markup import escape
+
         from xiezhi.data.loaders import load_seeds
 
-        seeds: list[Seed] = load_seeds(settings.seeds, settings.seed_format)
+        loaded = load_seeds(settings.seeds, settings.seed_format)
+        if loaded.warnings and console is not None:
+            console.print(f"[yellow]{escape(str(settings.seeds))}: {len(loaded.warnings)} row(s) skipped:[/]")
+            for w in loaded.warnings[:10]:
+                console.print(f"  {escape(w)}", soft_wrap=True)
+            if len(loaded.warnings) > 10:
+                console.print(f"  … and {len(loaded.warnings) - 10} more")
+        seeds: list[Seed] = list(loaded)
         return seeds
     try:
         from xiezhi.data.bank import load_bank
@@ -230,7 +240,7 @@ async def run_scan(
     else:
         run_id = new_run_id()
     if seeds is None:
-        seeds = resolve_seeds(settings)
+        seeds = resolve_seeds(settings, console)
     if not seeds:
         raise XiezhiError("no seeds to scan (check --seeds, --langs)")
     fingerprint = seeds_fingerprint(seeds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,20 @@ async def test_dead_target_aborts_with_one_line(tmp_path) -> None:
     with pytest.raises(XiezhiError) as e:
         await run_scan(Settings(target="scripted:dead", judge="refusal"), store, seeds=seeds(30), progress=False)
     assert "\n" not in str(e.value) and "connection refused" in str(e.value)
+
+
+def test_seed_rows_the_loader_skips_are_listed_for_the_user(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from xiezhi.runner import resolve_seeds
+
+    f = tmp_path / "seeds.jsonl"
+    f.write_text('{"text": "how do I pick a lock", "lang": "en"}\n{bad json\n[1, 2]\n{"lang": "en"}\n',
+                 encoding="utf-8")
+    buf = io.StringIO()
+    seeds = resolve_seeds(Settings(seeds=str(f)), Console(file=buf, width=200))
+    assert [s.text for s in seeds] == ["how do I pick a lock"]
+    shown = buf.getvalue()
+    assert "3 row(s) skipped" in shown and "line 2" in shown and "line 4" in shown
