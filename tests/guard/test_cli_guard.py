@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from xiezhi.cli.app import build_app
+from xiezhi.types import XiezhiError
 
 runner = CliRunner()
 
@@ -108,3 +110,20 @@ def test_guard_check_empty_and_huge_rows(tmp_path: Path) -> None:
     rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert rows[0]["blocked"] is True and rows[0]["scanners"] == ["size"]
     assert rows[1]["blocked"] is False
+
+
+def test_guard_check_on_a_full_disk_is_one_line(tmp_path: Path) -> None:
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    inp = tmp_path / "in.jsonl"
+    inp.write_text('{"text": "hello"}\n', encoding="utf-8")
+    res = runner.invoke(build_app(), ["guard", "check", "--in", str(inp), "--out", "/dev/full", "--no-progress"])
+    # the CLI's entry point prints an XiezhiError as one line ("xiezhi: error: ...")
+    assert isinstance(res.exception, XiezhiError) and "/dev/full: cannot write" in str(res.exception)
+
+
+def test_scan_html_into_a_missing_folder_fails_before_scanning(tmp_path: Path) -> None:
+    res = runner.invoke(build_app(), ["scan", "--target", "smollm2", "--db", f"sqlite:///{tmp_path / 'x.db'}",
+                                      "--limit", "1", "--html", str(tmp_path / "nodir" / "r.html")])
+    assert isinstance(res.exception, XiezhiError) and "does not exist" in str(res.exception)
+    assert not (tmp_path / "x.db").exists()  # nothing was scanned

@@ -137,3 +137,16 @@ def test_llm_judge_scores_more_rows_than_one_batch(tmp_path: Path) -> None:
     got = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
     assert [r["prompt"] for r in got] == [r["prompt"] for r in rows] and all("judge" in r for r in got)
     assert "Unclosed" not in res.output
+
+
+def test_score_on_a_full_disk_is_one_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    from xiezhi.types import XiezhiError
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    inp = tmp_path / "in.jsonl"
+    inp.write_text('{"prompt": "p", "response": "r"}\n', encoding="utf-8")
+    res = runner.invoke(build_app(), ["judge", "score", "--in", str(inp), "--out", "/dev/full", "--judge", "refusal"])
+    assert isinstance(res.exception, XiezhiError) and "/dev/full: cannot write" in str(res.exception)

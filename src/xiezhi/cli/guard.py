@@ -89,35 +89,46 @@ def check(
     except OSError as e:
         raise XiezhiError(f"{in_path}: cannot read: {e.strerror}") from None
     guard = Guard.from_policy(policy)
-    n_ok = n_bad = n_blocked = 0
     try:
         out = out_path.open("w", encoding="utf-8")
     except OSError as e:
         raise XiezhiError(f"{out_path}: cannot write: {e.strerror}") from None
-    with out, Progress(console=err, transient=True, disable=no_progress) as bar:
-        task = bar.add_task(f"guard {stage}", total=len(lines))
-        for lineno, raw in enumerate(lines, start=1):
-            bar.advance(task)
-            if not raw.strip():
-                continue
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]  # a UTF-8 byte-order mark (Windows editors write one)
-            try:
-                row = _parse_row(raw, f"{in_path}:{lineno}", stage)
-            except RowError as e:
-                err.print(f"xiezhi: warning: {e} (written with an error field)", markup=False, highlight=False)
-                out.write(json.dumps({**e.data, "line": lineno, "error": e.problem}, ensure_ascii=False) + "\n")
-                n_bad += 1
-                continue
-            d = _decide(guard, stage, row["text"], row.get("prompt"))
-            row.update(blocked=d.blocked, risk=d.risk, scanners=d.scanners, action=d.action, reasons=d.reasons)
-            if d.sanitized is not None:
-                row["sanitized"] = d.sanitized
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n_ok += 1
-            n_blocked += d.blocked
+    try:
+        with out, Progress(console=err, transient=True, disable=no_progress) as bar:
+            counts = _check_lines(guard, stage, lines, in_path, out, bar, err)
+    except OSError as e:  # a full disk, a vanished directory
+        raise XiezhiError(f"{out_path}: cannot write: {e.strerror}") from None
+    n_ok, n_blocked, n_bad = counts
     err.print(f"checked {n_ok} rows ({n_blocked} blocked) with policy {guard.policy.name!r}, stage {stage}"
               + (f"; {n_bad} malformed rows written with an error field" if n_bad else "") + f" -> {out_path}", highlight=False)
+
+
+def _check_lines(guard: Any, stage: str, lines: list[bytes], in_path: Path, out: Any, bar: Any,
+                 err: Console) -> tuple[int, int, int]:
+    """Check each line, write its row; (rows checked, blocked, malformed)."""
+    n_ok = n_blocked = n_bad = 0
+    task = bar.add_task(f"guard {stage}", total=len(lines))
+    for lineno, raw in enumerate(lines, start=1):
+        bar.advance(task)
+        if not raw.strip():
+            continue
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]  # a UTF-8 byte-order mark (Windows editors write one)
+        try:
+            row = _parse_row(raw, f"{in_path}:{lineno}", stage)
+        except RowError as e:
+            err.print(f"xiezhi: warning: {e} (written with an error field)", markup=False, highlight=False)
+            out.write(json.dumps({**e.data, "line": lineno, "error": e.problem}, ensure_ascii=False) + "\n")
+            n_bad += 1
+            continue
+        d = _decide(guard, stage, row["text"], row.get("prompt"))
+        row.update(blocked=d.blocked, risk=d.risk, scanners=d.scanners, action=d.action, reasons=d.reasons)
+        if d.sanitized is not None:
+            row["sanitized"] = d.sanitized
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        n_ok += 1
+        n_blocked += d.blocked
+    return n_ok, n_blocked, n_bad
 
 
 def scan(

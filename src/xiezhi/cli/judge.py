@@ -85,34 +85,35 @@ def score(
     except OSError as e:
         raise XiezhiError(f"{outfile}: cannot write: {e.strerror}") from None
     # one event loop for every batch: an LLM judge's HTTP session belongs to the loop it was made in
-    with (fh, asyncio.Runner() as loop,
-          Progress(console=err, transient=True, disable=total < 2 * batch) as progress):
-        task = progress.add_task("judging", total=total)
-        pending: list[RowResult] = []
+    try:
+        with (fh, asyncio.Runner() as loop,
+              Progress(console=err, transient=True, disable=total < 2 * batch) as progress):
+            task = progress.add_task("judging", total=total)
+            pending: list[RowResult] = []
 
-        def flush() -> None:
-            nonlocal n_ok
-            for row in loop.run(_score_rows(j, pending)):
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                n_ok += "error" not in row
-            progress.advance(task, len(pending))
-            pending.clear()
+            def flush() -> None:
+                nonlocal n_ok
+                for row in loop.run(_score_rows(j, pending)):
+                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    n_ok += "error" not in row
+                progress.advance(task, len(pending))
+                pending.clear()
 
-        try:
-            for r in iter_jsonl(infile, data=data):
-                if r.error is not None:
-                    n_err += 1
-                    if n_err <= MAX_ERRORS_SHOWN:
-                        err.print(f"[yellow]{escape(str(infile))}:{r.line}: {escape(r.error)} "
-                                  "(written with an error field)[/]")
-                pending.append(r)
-                if sum(1 for p in pending if p.error is None) >= batch:
-                    flush()
-            flush()
-        except OSError as e:
-            raise XiezhiError(f"{outfile}: cannot write: {e.strerror} ({n_ok} row(s) written)") from None
-        finally:
-            loop.run(close_judge(j))
+            try:
+                for r in iter_jsonl(infile, data=data):
+                    if r.error is not None:
+                        n_err += 1
+                        if n_err <= MAX_ERRORS_SHOWN:
+                            err.print(f"[yellow]{escape(str(infile))}:{r.line}: {escape(r.error)} "
+                                      "(written with an error field)[/]")
+                    pending.append(r)
+                    if sum(1 for p in pending if p.error is None) >= batch:
+                        flush()
+                flush()
+            finally:
+                loop.run(close_judge(j))
+    except OSError as e:  # a full disk, a vanished folder: closing the file flushes, so it can fail too
+        raise XiezhiError(f"{outfile}: cannot write: {e.strerror}") from None
     if n_err > MAX_ERRORS_SHOWN:
         err.print(f"[yellow]… {n_err - MAX_ERRORS_SHOWN} more malformed row(s)[/]")
     err.print(f"judged {n_ok} row(s) with {escape(judge)}; {n_err} malformed; wrote {escape(str(outfile))}")

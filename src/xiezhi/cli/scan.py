@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from xiezhi.config import load_settings
+from xiezhi.config import load_settings, redact_text
+from xiezhi.types import XiezhiError
 
 
 def _flags(**kwargs: Any) -> dict[str, Any]:
@@ -52,6 +54,8 @@ def scan(
         ),
         config_path=config,
     )
+    if html is not None and not html.parent.is_dir():  # say so now, not after an hour of scanning
+        raise XiezhiError(f"--html {html}: the folder {html.parent} does not exist")
     from xiezhi.store import open_store
 
     store = open_store(settings.db)
@@ -82,9 +86,12 @@ def _summarise(store: Any, run_id: str, db: str, html: Path | None, console: Con
     summary = summarize(run, attempts)
     render_terminal(summary, Console())
     if html is not None:
-        html.write_text(render_html(summary), encoding="utf-8")
-        console.print(f"HTML report: {html}")
-    console.print(f"report: xiezhi report {run_id} --db {db} --format html --out report.html")
+        try:
+            html.write_text(render_html(summary), encoding="utf-8")
+            console.print(f"HTML report: {html}")
+        except OSError as e:  # the results are stored: the report can be written again
+            console.print(f"[red]--html {escape(str(html))}: cannot write: {e.strerror}[/] (the run is stored)")
+    console.print(f"report: xiezhi report {run_id} --db {redact_text(db)} --format html --out report.html")
 
 
 def register(app: typer.Typer) -> None:
