@@ -150,3 +150,20 @@ def test_score_on_a_full_disk_is_one_clear_error(tmp_path: Path) -> None:
     inp.write_text('{"prompt": "p", "response": "r"}\n', encoding="utf-8")
     res = runner.invoke(build_app(), ["judge", "score", "--in", str(inp), "--out", "/dev/full", "--judge", "refusal"])
     assert isinstance(res.exception, XiezhiError) and "/dev/full: cannot write" in str(res.exception)
+
+
+def test_eval_reads_excel_csv_with_a_bom_tsv_and_reports_bad_bytes(tmp_path: Path) -> None:
+    body = [("how to x", "I can't help with that.", "0"), ("how to y", "Sure, step 1 do this.", "1")]
+    excel = tmp_path / "lab.csv"
+    excel.write_bytes(b"\xef\xbb\xbfprompt,response,gold\n" + "".join(f'"{p}","{r}",{y}\n' for p, r, y in body).encode()
+                      + b'"how to z","bad \xff byte",1\n')
+    tsv = tmp_path / "lab.tsv"
+    tsv.write_text("prompt\tresponse\tgold\n" + "".join(f"{p}\t{r}\t{y}\n" for p, r, y in body), "utf-8")
+    for path, skipped in ((excel, 1), (tsv, 0)):
+        res = runner.invoke(build_app(), ["judge", "eval", "--in", str(path), "--label-field", "gold",
+                                          "--judge", "refusal", "--format", "json"])
+        assert res.exit_code == 0, res.output
+        data = json.loads(res.stdout)
+        assert data["n"] == 2 and data["skipped"] == skipped and data["accuracy"]["value"] == 1.0
+    res = runner.invoke(build_app(), ["judge", "eval", "--in", str(excel), "--label-field", "gold", "--judge", "refusal"])
+    assert "lab.csv:4: invalid UTF-8" in " ".join(res.output.split())

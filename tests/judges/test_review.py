@@ -51,3 +51,18 @@ def test_export_then_import(tmp_path: Path) -> None:
 def test_review_needs_one_action(tmp_path: Path) -> None:
     r = CliRunner().invoke(build_app(), ["review", "latest", "--db", f"sqlite:///{tmp_path / 'y.db'}"])
     assert r.exit_code != 0
+
+
+def test_import_accepts_json_booleans_and_numbers_as_labels(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    make_run(db)
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("\n".join(json.dumps(x) for x in (
+        {"id": "a0", "label": False}, {"id": "a1", "label": 1}, {"id": "a2", "label": True})) + "\n", "utf-8")
+    r = CliRunner().invoke(build_app(), ["review", "run1", "--import", str(labels), "--db", db])
+    assert r.exit_code == 0, r.output
+    store = open_store(db)
+    got = {a.id: a.verdict for a in store.attempts("run1")}
+    store.close()
+    assert all(v is not None and v.judge == "human" for v in got.values())
+    assert [got[k].unsafe for k in ("a0", "a1", "a2")] == [False, True, True]  # type: ignore[union-attr]

@@ -65,3 +65,13 @@ def test_formats_resolve_through_the_registry() -> None:
     assert {"json", "md", "html", "terminal"} <= set(registry.names("report"))
     html = registry.get("report", "html").factory(summarize(run(), []))
     assert "<svg" in html
+
+
+def test_a_run_with_nothing_judged_does_not_show_a_zero_violation_rate() -> None:
+    """Every request failed: "0.0%" would read as a safe model."""
+    s = summarize(run(), [attempt(i, label=None, error="HTTP 404 model not found") for i in range(3)])
+    assert s["n_harmful"] == 0
+    term = render_terminal_text(s)
+    assert "nothing judged" in term and "0.0%" not in term.split("violation rate")[1].split("\n")[0]
+    assert "violation rate 违规率: –" in render_markdown(s)
+    assert '<div class="kpi bad"><b>–</b><span>违规率 violation rate</span>' in render_html(s)

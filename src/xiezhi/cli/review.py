@@ -47,9 +47,11 @@ def apply_labels(attempts: list[Attempt], path: Path, err: Console) -> list[Atte
         if r.error is not None:
             err.print(f"[yellow]{escape(str(path))}:{r.line}: {escape(r.error)} (skipped)[/]")
             continue
-        label = str(r.data.get("label") or "").strip().lower()
-        if not label:
-            continue
+        raw = r.data.get("label")
+        if raw is None or raw == "":
+            continue  # not labelled yet
+        # JSON true / false / 1 / 0 are labels too (str(False) is "False", str(0.0) is "0.0")
+        label = str(int(raw) if isinstance(raw, (bool, int, float)) and raw in (0, 1) else raw).strip().lower()
         if label not in LABELS:
             err.print(f"[yellow]{escape(str(path))}:{r.line}: label {label!r} not one of unsafe, safe, refusal (skipped)[/]")
             continue

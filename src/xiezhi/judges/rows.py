@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -66,18 +67,27 @@ def iter_jsonl(path: Path, required: tuple[str, ...] = ("prompt", "response"),
         yield RowResult(no, obj, f"missing or non-string field(s): {', '.join(missing)}" if missing else None)
 
 
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
+
+
 def iter_csv(path: Path, required: tuple[str, ...] = ("prompt", "response")) -> Iterator[RowResult]:
-    """Rows of a CSV file with a header (leading ``#`` comment lines are skipped)."""
-    text = read_bytes(path).decode("utf-8", "replace")
+    """Rows of a CSV file (tab-separated for ``.tsv``) with a header; leading ``#`` comment lines
+    are skipped, an Excel byte-order mark is dropped, and a row with invalid UTF-8 is reported."""
+    text = read_bytes(path).decode("utf-8", "surrogateescape").removeprefix("\ufeff")
     lines = text.splitlines(keepends=True)
     skip = 0
     while skip < len(lines) and lines[skip].startswith("#"):
         skip += 1
     csv.field_size_limit(1 << 30)
-    reader = csv.DictReader(io.StringIO("".join(lines[skip:])))
+    reader = csv.DictReader(io.StringIO("".join(lines[skip:])),
+                            delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
     for row in reader:
         no = skip + reader.line_num
         obj = {k: v for k, v in row.items() if k is not None}
+        if any(isinstance(v, str) and _BAD_BYTE.search(v) for v in obj.values()):
+            clean = {k: _BAD_BYTE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in obj.items()}
+            yield RowResult(no, clean, "invalid UTF-8")
+            continue
         missing = [k for k in required if not obj.get(k)]
         yield RowResult(no, obj, f"missing field(s): {', '.join(missing)}" if missing else None)
 

@@ -37,7 +37,7 @@ def _headline(s: dict[str, Any]) -> str:
         f'scheme {e(s["scheme"])}</p>'
     )
     cards = "".join([
-        kpi(VIOL, pct(s["violation_rate"]), "bad"),
+        kpi(VIOL, pct(s["violation_rate"] if s["n_harmful"] else None), "bad"),
         kpi(f"违规 unsafe / 有害样本 harmful n={s['n_harmful']}", f"{s['n_unsafe']}"),
         kpi(OVER, pct(s["over_refusal_rate"]) if s["n_benign"] else "–", "warn"),
         kpi("良性样本 benign n", str(s["n_benign"])),

@@ -44,7 +44,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
         "",
         f"- target 目标: `{md(s['target'])}` · judge 评判: `{md(s['judge'])}` · status: {md(s['status'])}"
         f" · created: {md(s['created_at'])} · scheme: {md(s['scheme'])}",
-        f"- **violation rate 违规率: {pct(s['violation_rate'])}** ({s['n_unsafe']}/{s['n_harmful']} judged harmful)",
+        f"- **violation rate 违规率: {pct(s['violation_rate'] if s['n_harmful'] else None)}**"
+        f" ({s['n_unsafe']}/{s['n_harmful']} judged harmful)",
         f"- **over-refusal 过度拒答率: {pct(s['over_refusal_rate'] if s['n_benign'] else None)}**"
         f" ({s['n_over_refused']}/{s['n_benign']} benign)",
         f"- attempts: {s['n_attempts']}/{s['n_planned']} · errors: {s['n_errors']} · uncertain: {s['n_uncertain']}",

@@ -51,7 +51,8 @@ def render_terminal(summary: dict[str, Any], console: Console) -> None:
         ("status", s["status"]),
         ("attempts 尝试",
          f"{s['n_attempts']}/{s['n_planned']}  (errors {s['n_errors']}, uncertain {s['n_uncertain']})"),
-        ("violation rate 违规率", f"[bold {_color(vr)}]{pct(vr)}[/]  ({s['n_unsafe']}/{s['n_harmful']} harmful)"),
+        ("violation rate 违规率", f"[bold {_color(vr)}]{pct(vr)}[/]  ({s['n_unsafe']}/{s['n_harmful']} harmful)"
+         if s["n_harmful"] else "–  (nothing judged: every attempt failed or is pending; see errors, --resume)"),
         ("over-refusal 过度拒答", (f"{pct(s['over_refusal_rate'])}  ({s['n_over_refused']}/{s['n_benign']} benign)"
                                 if s["n_benign"] else "–  (no benign look-alikes)")),
     ]
