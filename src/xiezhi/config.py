@@ -40,7 +40,7 @@ class Settings(BaseModel):
     judge: str = "embedded"
     seeds: str | None = None
     seed_format: str | None = None
-    limit: int | None = None
+    limit: int | None = Field(default=None, ge=1)
     tiers: list[str] = Field(default_factory=lambda: ["entry"])
     concurrency: int = Field(default=8, ge=1, le=1024)
     batch_size: int = Field(default=8, ge=1, le=256)

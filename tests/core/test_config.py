@@ -75,3 +75,9 @@ def test_the_store_keeps_no_credentials_from_error_texts_or_target_urls(tmp_path
     again = open_store(f"sqlite:///{tmp_path / 'x.db'}")
     assert again.attempts("r1")[0].error == "HTTP 400 bad request from Bearer ***"
     again.close()
+
+
+@pytest.mark.parametrize("limit", [0, -3])
+def test_a_limit_below_one_is_refused(limit: int) -> None:
+    with pytest.raises(ConfigError, match="limit"):
+        load_settings(flags={"limit": limit}, environ={})

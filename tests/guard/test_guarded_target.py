@@ -79,6 +79,11 @@ def test_spec_parsing_and_registry() -> None:
     with pytest.raises(XiezhiError):
         parse_guarded_spec("")
     assert "guarded" in registry.names("target")
+    # an inner URL keeps its own query; a misspelt ?policy= is an error, not a silent default policy
+    assert parse_guarded_spec("openai:m@http://h/v1?api-key=k") == ("openai:m@http://h/v1?api-key=k", None)
+    for typo in ("smollm2?polcy=strict", "openai:m@http://h/v1?polciy=strict"):
+        with pytest.raises(XiezhiError, match="unknown option"):
+            parse_guarded_spec(typo)
 
 
 def test_create_target_wraps_registered_inner() -> None:

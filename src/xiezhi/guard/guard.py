@@ -57,6 +57,21 @@ def _with_threshold(entry: PolicyEntry, registry: Registry) -> dict[str, Any]:
     return options
 
 
+def _option_problem(registry: Registry, entry: PolicyEntry, error: Exception) -> str:
+    """A policy author's view of a scanner constructor's error: which option is unknown, and the
+    known ones (instead of ``AttackScanner.__init__() got an unexpected keyword argument``)."""
+    if isinstance(error, TypeError) and "unexpected keyword argument" in str(error):
+        try:
+            params = inspect.signature(registry.get("scanner", entry.scanner).factory).parameters
+        except (TypeError, ValueError, XiezhiError):
+            return str(error)
+        known = [p for p in params if p not in ("self", "block_at")]
+        unknown = sorted(set(entry.options) - set(params))
+        return (f"unknown option(s) {', '.join(unknown)}; known: {', '.join(known) or 'none'}"
+                if unknown else str(error))
+    return str(error)
+
+
 class Guard:
     """A loaded policy with its scanners built once; checks are thread-safe and reentrant."""
 
@@ -73,11 +88,16 @@ class Guard:
         for stage in ("input", "output"):
             built: list[tuple[PolicyEntry, Scanner]] = []
             for i, entry in enumerate(getattr(policy, stage)):
+                where = f"{policy.source or policy.name}: {stage}[{i}]"
                 try:
                     scanner = registry.create("scanner", entry.scanner, **_with_threshold(entry, registry))
                 except (TypeError, ValueError) as e:
-                    raise PolicyError(f"{policy.source or policy.name}: {stage}[{i}].options: "
-                                      f"scanner {entry.scanner!r}: {e}") from None
+                    raise PolicyError(f"{where}.options: scanner {entry.scanner!r}: "
+                                      f"{_option_problem(registry, entry, e)}") from None
+                stages = getattr(scanner, "stages", None)
+                if stages is not None and stage not in stages:
+                    raise PolicyError(f"{where}: scanner {entry.scanner!r} checks only {', '.join(sorted(stages))} "
+                                      f"text; move it to that section")
                 built.append((entry, scanner))
             self._scanners[stage] = built
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from xiezhi.config import redact_text
 from xiezhi.registry import register
 from xiezhi.targets.base import BaseTarget, Target, TargetOptions, create_target
 from xiezhi.types import GenerationParams, Message, XiezhiError
@@ -36,6 +37,12 @@ def parse_guarded_spec(arg: str | None) -> tuple[str, str | None]:
         raise XiezhiError("guarded target needs an inner target: guarded:TARGET[?policy=FILE], e.g. guarded:smollm2")
     inner, sep, query = arg.rpartition("?")
     if not sep or not query.startswith("policy="):
+        key = query.split("=", 1)[0].strip().lower() if sep else ""
+        if key.startswith("pol") or (sep and "://" not in inner and "=" in query):
+            # a misspelt option ("?polcy=strict") would otherwise leave the guard on its default
+            # policy and hand "?polcy=..." to the inner target as part of its spec
+            raise XiezhiError(f"guarded:{redact_text(arg)}: unknown option {key!r}; "
+                              "the only option is ?policy=NAME_OR_FILE")
         return arg.strip(), None
     policy = query[len("policy="):].strip()
     if not policy:
