@@ -48,11 +48,17 @@ def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
+def _no_constant(name: str) -> Any:
+    # NaN / Infinity are not JSON: passed through, they would make every output row invalid JSON
+    raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
 def json_line(text: str) -> Any:
     """`json.loads` for one line of a user's file, which also rejects an unpaired UTF-16
     surrogate escape (``"\\udcff"``): it decodes to a string that cannot be encoded again, so it
-    would fail later, far from the line that caused it. Raises `json.JSONDecodeError` either way."""
-    obj = json.loads(text)
+    would fail later, far from the line that caused it, and ``NaN`` / ``Infinity``, which are not
+    JSON. Raises `json.JSONDecodeError` in each case."""
+    obj = json.loads(text, parse_constant=_no_constant)
     escape = _SURROGATE_ESCAPE.search(text)
     if escape:
         try:

@@ -167,3 +167,18 @@ def test_eval_reads_excel_csv_with_a_bom_tsv_and_reports_bad_bytes(tmp_path: Pat
         assert data["n"] == 2 and data["skipped"] == skipped and data["accuracy"]["value"] == 1.0
     res = runner.invoke(build_app(), ["judge", "eval", "--in", str(excel), "--label-field", "gold", "--judge", "refusal"])
     assert "lab.csv:4: invalid UTF-8" in " ".join(res.output.split())
+
+
+def test_a_file_with_no_readable_row_fails_and_nan_is_not_json(tmp_path: Path) -> None:
+    from xiezhi.types import XiezhiError
+
+    bad, out = tmp_path / "utf16.jsonl", tmp_path / "out.jsonl"
+    bad.write_bytes('{"prompt": "p", "response": "r"}\n'.encode("utf-16"))
+    res = runner.invoke(build_app(), ["judge", "score", "--in", str(bad), "--out", str(out), "--judge", "refusal"])
+    assert isinstance(res.exception, XiezhiError) and "none of its" in str(res.exception)
+    nan = tmp_path / "nan.jsonl"
+    nan.write_text('{"prompt": "p", "response": "r", "x": NaN}\n{"prompt": "p", "response": "r"}\n', "utf-8")
+    res = runner.invoke(build_app(), ["judge", "score", "--in", str(nan), "--out", str(out), "--judge", "refusal"])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(x) for x in out.read_text("utf-8").splitlines()]
+    assert "NaN" in rows[0]["error"] and rows[1]["judge"] == "refusal"

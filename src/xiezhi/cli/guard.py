@@ -101,6 +101,9 @@ def check(
     n_ok, n_blocked, n_bad = counts
     err.print(f"checked {n_ok} rows ({n_blocked} blocked) with policy {guard.policy.name!r}, stage {stage}"
               + (f"; {n_bad} malformed rows written with an error field" if n_bad else "") + f" -> {out_path}", highlight=False)
+    if n_bad and not n_ok:
+        raise XiezhiError(f"{in_path}: none of its {n_bad} row(s) could be read; it should be JSON Lines in UTF-8 "
+                          "with a text string")
 
 
 def _check_lines(guard: Any, stage: str, lines: list[bytes], in_path: Path, out: Any, bar: Any,

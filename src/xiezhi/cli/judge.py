@@ -117,6 +117,9 @@ def score(
     if n_err > MAX_ERRORS_SHOWN:
         err.print(f"[yellow]… {n_err - MAX_ERRORS_SHOWN} more malformed row(s)[/]")
     err.print(f"judged {n_ok} row(s) with {escape(judge)}; {n_err} malformed; wrote {escape(str(outfile))}")
+    if n_err and not n_ok:
+        raise XiezhiError(f"{infile}: none of its {n_err} row(s) could be read; it should be JSON Lines in UTF-8 "
+                          "with prompt and response strings")
 
 
 def _label(value: Any, positive: str | None) -> int | None:
