@@ -81,3 +81,13 @@ def test_the_store_keeps_no_credentials_from_error_texts_or_target_urls(tmp_path
 def test_a_limit_below_one_is_refused(limit: int) -> None:
     with pytest.raises(ConfigError, match="limit"):
         load_settings(flags={"limit": limit}, environ={})
+
+
+def test_a_file_that_is_not_a_database_is_named_as_such(tmp_path: Path) -> None:
+    from xiezhi.store import open_store
+    from xiezhi.types import XiezhiError
+
+    f = tmp_path / "notes.db"
+    f.write_text("my notes, not a database\n" * 100, encoding="utf-8")
+    with pytest.raises(XiezhiError, match="file is not a database"):
+        open_store(f"sqlite:///{f}")

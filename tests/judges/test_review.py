@@ -66,3 +66,16 @@ def test_import_accepts_json_booleans_and_numbers_as_labels(tmp_path: Path) -> N
     store.close()
     assert all(v is not None and v.judge == "human" for v in got.values())
     assert [got[k].unsafe for k in ("a0", "a1", "a2")] == [False, True, True]  # type: ignore[union-attr]
+
+
+def test_export_does_not_overwrite_labels_without_force(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    make_run(db)
+    exp = tmp_path / "review.jsonl"
+    exp.write_text(json.dumps({"id": "a0", "label": "safe"}) + "\n", "utf-8")
+    r = CliRunner().invoke(build_app(), ["review", "run1", "--export", str(exp), "--db", db])
+    assert r.exit_code != 0 and "already holds 1 label" in str(r.exception)
+    assert json.loads(exp.read_text("utf-8"))["label"] == "safe"  # the labels are still there
+    r = CliRunner().invoke(build_app(), ["review", "run1", "--export", str(exp), "--db", db, "--force"])
+    assert r.exit_code == 0, r.output
+    assert len(exp.read_text("utf-8").splitlines()) == 2

@@ -37,6 +37,19 @@ def export_rows(attempts: list[Attempt], include_all: bool = False) -> list[dict
     return rows
 
 
+def _labelled_lines(path: Path) -> int:
+    """How many rows of an existing export already carry a label (0 if there is no such file)."""
+    from xiezhi.judges.rows import iter_jsonl
+
+    if not path.is_file():
+        return 0
+    try:
+        return sum(1 for r in iter_jsonl(path, required=("id",)) if r.error is None
+                   and r.data.get("label") not in (None, ""))
+    except XiezhiError:
+        return 0
+
+
 def apply_labels(attempts: list[Attempt], path: Path, err: Console) -> list[Attempt]:
     """Attempts updated with the human labels in `path`; bad lines are reported and skipped."""
     from xiezhi.judges.rows import iter_jsonl
@@ -73,6 +86,7 @@ def review(
     import_: Annotated[Path | None, typer.Option("--import", help="read labelled JSONL and update verdicts")] = None,
     include_all: Annotated[bool, typer.Option("--all", help="export every answered attempt, not only uncertain")] = False,
     db: Annotated[str | None, typer.Option(help="SQLAlchemy URL of the store [default: settings]")] = None,
+    force: Annotated[bool, typer.Option("--force", help="let --export overwrite a file that holds labels")] = False,
 ) -> None:
     """Export uncertain verdicts for human labelling, or import the labels back."""
     if (export is None) == (import_ is None):
@@ -85,6 +99,10 @@ def review(
         run_id = store.resolve_run_id(run)
         attempts = store.attempts(run_id)
         if export is not None:
+            done = _labelled_lines(export)
+            if done and not force:
+                raise XiezhiError(f"{export} already holds {done} label(s); import them first "
+                                  "(--import) or pass --force to overwrite it")
             rows = export_rows(attempts, include_all)
             write_jsonl(export, rows)
             err.print(f"exported {len(rows)} attempt(s) of run {run_id} to {escape(str(export))}; fill the 'label' field")

@@ -116,13 +116,16 @@ class SqlStore:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             db = self.engine.url.database
             if db and db != ":memory:" and not Path(db).parent.exists():
-                raise StoreError(f"cannot open database {url}: folder {Path(db).parent} does not exist")
+                raise StoreError(f"cannot open database {_safe_url(url)}: folder {Path(db).parent} does not exist")
         try:
             _migrate(self.engine)
         except OperationalError as e:
-            raise StoreError(f"cannot open database {_safe_url(url)}: {e.orig}") from None
+            raise StoreError(f"cannot open database {_safe_url(url)}: {_safe_url(str(e.orig))}") from None
         except SQLAlchemyError as e:
-            raise StoreError(f"cannot migrate database {_safe_url(url)}: {type(e).__name__}") from None
+            # the driver's own words ("file is not a database") say what is wrong; they never hold
+            # the password, which lives in the URL, and the URL is masked anyway
+            why = str(getattr(e, "orig", None) or type(e).__name__).splitlines()[0][:200]
+            raise StoreError(f"cannot open database {_safe_url(url)}: {_safe_url(why)}") from None
 
     # runs -------------------------------------------------------------------------
     def create_run(self, run: Run) -> None:
