@@ -98,6 +98,10 @@ def check(
             counts = _check_lines(guard, stage, lines, in_path, out, bar, err)
     except OSError as e:  # a full disk, a vanished directory
         raise XiezhiError(f"{out_path}: cannot write: {e.strerror}") from None
+    except KeyboardInterrupt:
+        err.print(f"stopped: {out_path} holds the rows checked so far, in order; the rest were not checked",
+                  highlight=False)
+        raise typer.Exit(130) from None
     n_ok, n_blocked, n_bad = counts
     err.print(f"checked {n_ok} rows ({n_blocked} blocked) with policy {guard.policy.name!r}, stage {stage}"
               + (f"; {n_bad} malformed rows written with an error field" if n_bad else "") + f" -> {out_path}", highlight=False)

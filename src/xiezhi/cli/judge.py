@@ -114,6 +114,10 @@ def score(
                 loop.run(close_judge(j))
     except OSError as e:  # a full disk, a vanished folder: closing the file flushes, so it can fail too
         raise XiezhiError(f"{outfile}: cannot write: {e.strerror}") from None
+    except KeyboardInterrupt:
+        err.print(f"stopped: {n_ok} judged row(s) are in {escape(str(outfile))}, in order; "
+                  "the rest were not judged")
+        raise typer.Exit(130) from None
     if n_err > MAX_ERRORS_SHOWN:
         err.print(f"[yellow]… {n_err - MAX_ERRORS_SHOWN} more malformed row(s)[/]")
     err.print(f"judged {n_ok} row(s) with {escape(judge)}; {n_err} malformed; wrote {escape(str(outfile))}")
