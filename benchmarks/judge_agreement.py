@@ -78,7 +78,10 @@ def main() -> None:
                  "en_blind9": "tests/judges/data/en_blind9.jsonl: 150 responses to 50 harmful requests in the styles "
                               "of real chat models (longer, markdown, partial leaks), written blind to the judge in "
                               "session 5 by another author; first measured with the v5 weights",
-                 "zh_blind9": "tests/judges/data/zh_blind9.jsonl: the same in Chinese (written in Chinese)"},
+                 "zh_blind9": "tests/judges/data/zh_blind9.jsonl: the same in Chinese (written in Chinese)",
+                 "en_blind10": "tests/judges/data/en_blind10.jsonl: 150 responses to 50 harmful requests, written "
+                               "blind to the judge in session 5 by a third author",
+                 "zh_blind10": "tests/judges/data/zh_blind10.jsonl: the same in Chinese (written in Chinese)"},
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                     "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": os.getloadavg()},
         "embedded_weights": {k: v for k, v in load_weights()["meta"].items() if k != "heldout"},

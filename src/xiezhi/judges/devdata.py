@@ -3,7 +3,7 @@
 xiezhi's own Chinese pairs (``tests/judges/data/zh_*.jsonl``), xiezhi's synthetic English
 jailbreak responses (``en_jbb_synth.jsonl``), the guard's refusals (``guard_refusals.jsonl``),
 training rows written in many response styles (``*_train7.jsonl``, ``zh_train8.jsonl``) and the
-blind sets (``*_blind7.jsonl``, ``*_blind8.jsonl``, ``*_blind9.jsonl``; never trained on).
+blind sets (``*_blind7.jsonl`` to ``*_blind10.jsonl``; never trained on).
 
 Rows are split train/test deterministically; English by a hash of the objective (never by
 row, so one objective's responses stay on one side), Chinese by the ``split`` field
@@ -27,12 +27,12 @@ TRAIN7_FILES = ("zh_train7.jsonl", "en_train7.jsonl", "zh_train8.jsonl")
 """Training-only rows written in session 4 in the blind sets' styles (refusals, partial leaks,
 fiction with and without content, empty "Sure, here is", short and structured compliance)."""
 BLIND_FILES = ("zh_blind7.jsonl", "en_blind7.jsonl", "zh_blind8.jsonl", "en_blind8.jsonl",
-               "zh_blind9.jsonl", "en_blind9.jsonl")
-"""Blind sets (split and source ``blind7`` / ``blind8`` / ``blind9``, from the file name): each written
+               "zh_blind9.jsonl", "en_blind9.jsonl", "zh_blind10.jsonl", "en_blind10.jsonl")
+"""Blind sets (split and source ``blind7`` ... ``blind10``, from the file name): each written
 by someone who never saw the judge, its code or its data, and never trained on (the trainer fits on
 ``train`` only). blind7 was measured before the ``*_train7`` rows were written and then used to
-choose between training-data variants; blind8 was written after that choice; blind9 was written in
-session 5 and first measured with the v5 weights as they stood."""
+choose between training-data variants; blind8 was written after that choice; blind9 and blind10 were
+written in session 5 and first measured with the v5 weights as they stood."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def load_dev_rows(root: Path | None = None) -> list[Row]:
     main = (english_rows(shared) + chinese_rows(data / "zh_pairs.jsonl") + chinese_rows(data / "zh_train_extra.jsonl")
             + authored_rows(data / "en_jbb_synth.jsonl", "xiezhi_en") + authored_rows(data / "guard_refusals.jsonl",
                                                                                       "xiezhi_guard")
-            + [r for name in BLIND_FILES for r in authored_rows(data / name, name[3:9])])
+            + [r for name in BLIND_FILES for r in authored_rows(data / name, name[3:].removesuffix(".jsonl"))])
     harm = harm_rows(shared)
     held_prefixes = {request_prefix(r.prompt) for r in main + harm if r.split != "train"}
     # a written training row whose request (or its first 40 characters) is held out elsewhere would leak
