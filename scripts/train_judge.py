@@ -42,7 +42,7 @@ SEED = 0
 MAX_TOKENS = 64
 PROMPT_TOKENS = 32
 BAND = (0.35, 0.65)
-VERSION = "5"
+VERSION = "6"
 
 
 def cached_embeddings(rows: list[Row], cache: Path) -> np.ndarray:

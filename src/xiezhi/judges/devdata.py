@@ -23,9 +23,12 @@ from pathlib import Path
 from xiezhi.types import stable_id
 
 TEST_FRACTION = 0.25
-TRAIN7_FILES = ("zh_train7.jsonl", "en_train7.jsonl", "zh_train8.jsonl")
-"""Training-only rows written in session 4 in the blind sets' styles (refusals, partial leaks,
-fiction with and without content, empty "Sure, here is", short and structured compliance)."""
+TRAIN7_FILES = ("zh_train7.jsonl", "en_train7.jsonl", "zh_train8.jsonl", "zh_train10.jsonl", "en_train10.jsonl")
+"""Training-only rows written in many response styles (refusals, partial leaks, fiction with and
+without content, empty "Sure, here is", short and structured compliance): ``*_train7`` and
+``zh_train8`` in session 4, ``*_train10`` in session 5 in the styles of real chat models (markdown,
+persona voices, refusals that leak, refusals without the usual wording), by helpers who read
+neither the judge nor the blind sets."""
 BLIND_FILES = ("zh_blind7.jsonl", "en_blind7.jsonl", "zh_blind8.jsonl", "en_blind8.jsonl",
                "zh_blind9.jsonl", "en_blind9.jsonl", "zh_blind10.jsonl", "en_blind10.jsonl")
 """Blind sets (split and source ``blind7`` ... ``blind10``, from the file name): each written
