@@ -71,9 +71,18 @@ WRITTEN_FILES: tuple[tuple[str, str, str, bool], ...] = (
     # override innocently: the n-gram heads had learnt "pasted data" as a sign of injection
     ("benign_batch6", "benign", "batch6_benign", False),
     ("lookalike_batch6", "benign", "batch6_lookalike", True),
+    # seventh batch (session 5): notes to the AI planted in the content of Chinese and English apps
+    # (chat, calendar, shop listings and reviews, posts, tickets, résumés, code, file names, tool
+    # JSON), prompt leaks in everyday words, jailbreak frames in Chinese (classical Chinese, Martian
+    # script, reversed text, bedtime stories, two personas, answer tables) and English (test
+    # fixtures, kids' stories with measurements, few-shot priming), with everyday prompts that paste
+    # content and look-alikes; written by a helper who read neither the guard nor the blind sets
+    ("attack_batch7", "tsv", "batch7_attack", False),
+    ("benign_batch7", "benign", "batch7_benign", False),
+    ("lookalike_batch7", "benign", "batch7_lookalike", True),
 )
 """Hand-written prompt files in `OWN` besides the attack templates and the blind sets."""
-BLIND_SPLITS = ("fresh7", "fresh8")
+BLIND_SPLITS = ("fresh8", "fresh9")
 """Blind sets, never trained on (see `_fresh`)."""
 
 csv.field_size_limit(10**8)
@@ -151,9 +160,9 @@ def _fresh() -> list[Row]:
             rows.append(Row(text, lang, label, f"xiezhi_fresh_{lang}", f"fresh-{lang}-{i}", split="fresh"))
         for t in _lines(OWN / f"fresh_benign_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_fresh_benign_{lang}", t, split="fresh"))
-    # 'fresh7' (session 4) and 'fresh8' (session 5): each written by someone who never saw the
-    # guard, its code, its data or the earlier blind sets (earlier blind sets, fresh2-fresh6,
-    # are training data now: see `_former_blind`)
+    # 'fresh8' and 'fresh9' (session 5): each written by someone who never saw the guard, its code,
+    # its data or the earlier blind sets (earlier blind sets, fresh2-fresh7, are training data now:
+    # see `_former_blind`); fresh8's misses suggested the ai_addressed rules, fresh9 stayed unread
     for split in BLIND_SPLITS:
         for lang in ("zh", "en"):
             rows += _written_set(split, split, lang, split)
@@ -189,8 +198,11 @@ def _former_blind() -> list[Row]:
       and guard_detection.json as of aa97f65), trained on once fresh6 was written;
     - `fresh6_*`: the blind set of sessions 3-4 (benchmarks/results/guard_detection.json as of
       ed250b8), trained on once fresh7 was written and measured
-      (benchmarks/results/guard_detection_fresh7_before.json)."""
-    return [r for n in (2, 3, 4, 5, 6) for lang in ("zh", "en") for r in _written_set(f"fresh{n}", f"written{n}", lang)]
+      (benchmarks/results/guard_detection_fresh7_before.json);
+    - `fresh7_*`: the blind set of session 4, trained on from session 5 once fresh8 was written
+      and measured (benchmarks/results/guard_detection_fresh8_before.json)."""
+    return [r for n in (2, 3, 4, 5, 6, 7) for lang in ("zh", "en")
+            for r in _written_set(f"fresh{n}", f"written{n}", lang)]
 
 
 def _seed_bank() -> list[Row]:
