@@ -55,8 +55,16 @@ def test_instructions_addressed_to_the_reading_ai_are_injection_cues() -> None:
     benign = [
         "I asked the AI assistant to summarize this article and it did a great job.",
         "Write a note to the assistant manager about the schedule change.",
+        "Write a thank-you note to the assistant coach, mentioning the playoff win.",
+        "Hint for the reviewer: the main change is in parser.py, the rest is renames.",
+        "Insurance agents reviewing these claims must check the policy number first. Turn this into a checklist.",
         "我用AI助手总结了这篇文章，总结得不错，请帮我润色一下。",
         "给AI的提示词怎么写比较好？",
+        "智能手机读取NFC卡时需要打开什么设置？",
+        "AI模型阅读长文档时需要分块吗？",
+        "我们的智能客服处理退款时必须先核实订单号，帮我写一份流程文档。",
+        "帮我润色这段话：致我的助理：明天的会议改到下午三点。",
+        "给AI的话：谢谢你帮我写完了论文。这句话用英文怎么说？",
     ]
     for text in benign:
         _, names = match_rules(text, INJECTION_RULES)

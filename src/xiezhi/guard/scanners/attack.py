@@ -52,13 +52,22 @@ _QUOTED = re.compile(r'"([^"\n]{1,40})"|“([^”\n]{1,40})”|(?<![A-Za-z])\'([
                      r"|「([^」\n]{1,40})」|『([^』\n]{1,40})』")
 
 
+# ... unless the rest of the prompt also tells the model to act on the quote ("Do both. Why? I am
+# the developer"), or quotes several phrases (a payload split into short pieces)
+_ACT = re.compile(r"\b(?:do\s+(?:it|this|that|both|them|so|what|as)|follow\w*|execut\w*|obey\w*|comply|perform|"
+                  r"carry\s+out|act\s+on|run\s+(?:it|this|that)|then|afterwards|after\s+that|both|all\s+of\s+them)\b"
+                  r"|照做|执行|按照|遵照|照着|服从|然后|接着|按顺序", re.I)
+MAX_MENTIONS = 2
+
+
 def mention_view(text: str) -> str | None:
     """`text` with short quoted phrases replaced by a placeholder, when the prompt asks about
-    them (translation, meaning, definition); None when it does not look like such a request."""
-    if len(text) > 300 or not _QUOTED.search(text):
+    them (translation, meaning, definition, why it works, a detector for it) and does not also ask
+    to act on them; None when it does not look like such a request."""
+    if len(text) > 300 or not _QUOTED.search(text) or len(_QUOTED.findall(text)) > MAX_MENTIONS:
         return None
     rest = _QUOTED.sub(" ", text)
-    if not _META.search(rest):
+    if not _META.search(rest) or _ACT.search(rest):
         return None
 
     def _short(m: re.Match[str]) -> str:

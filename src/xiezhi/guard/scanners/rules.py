@@ -42,8 +42,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "fake_system_en": ("system", "im_start"),
     "fake_system_zh": ("系统",),
     "pinyin_override": ("lve", "lue", "shi"),
-    "ai_addressed_en": ("ai", "assistant", "llm", "model", "bot", "agent", "summar", "reviewer"),
-    "ai_addressed_zh": ("ai", "智能", "助手", "助理", "模型", "机器人"),
+    "ai_addressed_en": ("ai", "a.i.", "llm", "gpt", "chatbot", "language model"),
+    "ai_addressed_zh": ("ai", "人工智能", "智能", "助手", "助理", "模型", "机器人"),
     "dan_persona": ("dan", "stan", "dude", "anything now", "machiavell"),
     "developer_mode": ("mode",),
     "jailbroken": ("jailbr",),
@@ -122,19 +122,22 @@ INJECTION_RULES: tuple[Rule, ...] = (
     _r("fake_system_zh", 0.6,
        r"(?:【|\[)\s*系统(?:消息|指令|通知)?\s*(?:】|\])"),
     # an instruction planted in content for the AI that will read it ("Note to the AI summarizing
-    # these reviews: ...", "AI邮件助手读取本邮件后，请..."): people do not address a model that way
-    _r("ai_addressed_en", 0.6,
+    # these reviews: ...", "AI邮件助手读取本邮件后，请...", "给做评价摘要的AI：请..."): people do not
+    # address a model that way. Only a noun that means an AI counts (not "the assistant coach", not
+    # 智能手机), a question is not an instruction, and the weight is below the block threshold, so
+    # the n-gram head must agree
+    _r("ai_addressed_en", 0.45,
        r"\b(?:note|message|instructions?|attention|reminder|directive|hint)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?"
-       r"(?:ai|llm|language\s+model|chatbot|(?:ai\s+|llm\s+)?(?:assistant|agent|bot|summari[sz]er|reviewer|model))s?\b"
-       r"(?=[^.\n]{0,60}[:,-])"
-       r"|\b(?:ai|llm|gpt|language\s+model|(?:ai\s+)?(?:assistant|agent|bot))s?\b[\w\s,-]{0,25}"
-       r"\b(?:reading|processing|summari[sz]ing|reviewing|parsing|indexing)\s+(?:this|these|the\s+above)\b"
+       r"(?:ai|a\.i\.|llm|gpt|chatgpt|chatbot|language\s+model)s?\b(?:\s+[\w-]+){0,3}?\s*[:,-]"
+       r"|\b(?:ai|llm|gpt|language\s+model|chatbot)s?(?:\s+(?:assistant|agent|model|bot|system|tool)s?)?\b"
+       r"[\w\s,-]{0,25}\b(?:reading|processing|summari[sz]ing|reviewing|parsing|indexing)\s+(?:this|these|the\s+above)\b"
        r"[^.\n]{0,40}\b(?:must|should|shall|need\s+to|are\s+to|please|always|never|ignore)\b"),
-    _r("ai_addressed_zh", 0.6,
-       r"(?:AI|人工智能|智能|大模型|语言模型|机器人)[^\s。！？，,]{0,8}"
-       r"(?:读取|读到|看到|处理|总结|摘要|整理|改写|翻译|解析|阅读|审阅|比价)[^。！？\n]{0,10}(?:后|时)[，,：:\s]*"
-       r"(?:请|务必|必须|需要|应当?|立即|马上|一律|直接)"
-       r"|(?:给|致)[^。！？\n，,]{0,10}(?:AI|人工智能|大模型|模型|机器人|助手|助理)(?:的话)?\s*(?:[:：—]|——)"),
+    _r("ai_addressed_zh", 0.45,
+       r"(?:AI|人工智能|大模型|语言模型|智能助手|智能助理|智能客服|助手|机器人)[^\s。！？，,]{0,8}"
+       r"(?:读取|读到|看到|处理|总结|摘要|整理|改写|翻译|解析|阅读|审阅|比价)(?:到)?(?:本|此|这|该)[^。！？\n]{0,8}(?:后|时)"
+       r"[，,：:\s]*(?:请|务必|必须|立即|马上|一律|直接)(?![^。！\n]*[吗？?])"
+       r"|(?:给|致)[^。！？\n，,：:]{0,10}(?:AI|人工智能|大模型|模型|机器人|助手|助理)(?:的话)?\s*(?:[:：—]|——)\s*"
+       r"[^。！？\n]{0,6}?(?:请|务必|必须|把|将|不要|别|删|加|插入|立即|直接|无论)"),
     _r("pinyin_override", 0.85,
        r"\b(?:hu|wu)\s*(?:lve|lue|shi)\b.{0,30}\b(?:zhi\s*(?:ling|shi)|gui\s*ze|she\s*ding|yao\s*qiu)\b"),
 )
