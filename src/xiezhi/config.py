@@ -118,13 +118,16 @@ def redact(value: Any) -> Any:
     return value
 
 
-_URL_CRED = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<cred>[^/@\s:]+(:[^/@\s]*)?)@", re.I)
+_URL_CRED = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<cred>[^/?#\s]*)@", re.I)
+"""``scheme://user:pass@``: up to the last ``@`` of the authority (a password may hold one; the
+user may be empty)."""
 _KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_-]{8,}|AKIA[0-9A-Z]{16}|ghp_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,})")
 
 
-_QUERY_SECRET = re.compile(r"([?&](?:api[-_]?key|key|token|access[-_]?token|secret|password|pwd|sig|signature|auth)=)"
-                           r"[^&#\s]+", re.I)
-_BEARER = re.compile(r"\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}", re.I)
+_QUERY_SECRET = re.compile(r"((?:\b|(?<=[?&#;]))(?:[\w.-]*(?:key|token|secret|password|passwd|pwd|sig|signature|auth|"
+                           r"credential)s?|code)=)[^&#\s]+", re.I)
+_BEARER = re.compile(r"\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{6,}", re.I)
+_KEY_HEADER = re.compile(r"\b((?:x-)?(?:api-?key|auth-token|access-token|subscription-key)\s*:\s*)[^\s&#]+", re.I)
 
 
 def redact_text(text: str) -> str:
@@ -133,4 +136,5 @@ def redact_text(text: str) -> str:
     text = _URL_CRED.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
     text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _KEY_HEADER.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     return _KEY_LIKE.sub(REDACTED, text)

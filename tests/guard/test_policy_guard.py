@@ -85,6 +85,9 @@ def test_an_output_scanner_in_the_input_section_is_refused(tmp_path: Path) -> No
     path = _write(tmp_path, "input:\n  - scanner: canary\n")
     with pytest.raises(PolicyError, match=r"input\[0\]: scanner 'canary' checks only output"):
         Guard.from_policy(str(path))
+    # the other way round is allowed: an injection planted in a model's answer
+    ok = _write(tmp_path, "output:\n  - scanner: injection\n")
+    assert Guard.from_policy(str(ok)).scanner_names("output") == ["injection"]
 
 
 def test_decision_contract() -> None:

@@ -146,3 +146,11 @@ def test_split_text_keeps_all_text() -> None:
     text = "word " * 40 + "不间断的中文文本没有空格" * 5
     pieces = split_text(text, 16)
     assert "".join(pieces) == text and all(len(p) <= 16 for p in pieces) and len(pieces) > 10
+
+
+def test_the_served_model_name_never_shows_credentials_of_the_target_spec() -> None:
+    from xiezhi.serve.app import ServeSettings
+
+    name = ServeSettings(target="openai:m@https://alice:hunter2@gw.example.com/v1?api-key=QSECRET").served_name
+    assert "hunter2" not in name and "QSECRET" not in name and name.startswith("openai:m@https://***@")
+    assert ServeSettings(target="smollm2", model_name="mine").served_name == "mine"

@@ -27,14 +27,18 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(self.server.models_status, {"object": "list", "data": []})
 
     def do_POST(self) -> None:
+        self.server.paths.append(self.path)
         n = int(self.headers.get("content-length") or 0)
         self.server.bodies.append(json.loads(self.rfile.read(n)))
         self.server.auth.append(self.headers.get("authorization"))
         status = self.server.script.pop(0) if self.server.script else 200
         if status == 200:
             self._reply(200, {"choices": [{"message": {"role": "assistant", "content": "hello"}}]})
-        elif self.server.echo_auth:  # some gateways quote the header they were sent
-            self._reply(status, {"error": {"message": f"bad request from {self.headers.get('authorization')}"}},
+        elif self.server.echo_auth:  # some gateways quote the header they were sent, or only the key
+            auth = self.headers.get("authorization") or ""
+            quoted = auth.removeprefix("Bearer ") if self.server.echo_auth == "key" else auth
+            self._reply(status, {"error": {"message": f"bad request from {'x' * 150}{quoted}"
+                                           if self.server.echo_auth == "key" else f"bad request from {quoted}"}},
                         {"retry-after": "0"})
         else:
             self._reply(status, {"error": {"message": f"scripted {status}"}}, {"retry-after": "0"})
@@ -54,6 +58,7 @@ class _Handler(BaseHTTPRequestHandler):
 def server() -> Iterator[Any]:
     httpd: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.script, httpd.bodies, httpd.auth, httpd.models_status, httpd.echo_auth = [], [], [], 200, False
+    httpd.paths = []
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
     httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
@@ -110,6 +115,33 @@ async def test_an_endpoint_that_quotes_the_key_in_its_error_does_not_leak_it(
     await t.aclose()
     assert f"HTTP {status}" in str(e.value) and "bad request from" in str(e.value)
     assert SECRET not in str(e.value) and "***" in str(e.value)
+
+
+async def test_a_key_quoted_late_in_a_long_error_is_masked_before_the_text_is_cut(
+        server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gateway key that is not sk-shaped, quoted without "Bearer" near the 200-character cut."""
+    key = "gw-0123456789abcdefghijklmnop"
+    monkeypatch.setenv("XZ_TEST_KEY", key)
+    server.echo_auth, server.script = "key", [400]
+    t = _target(server, retries=0)
+    with pytest.raises(TargetError) as e:
+        await t.complete([Message(role="user", content="hi")], GenerationParams())
+    await t.aclose()
+    assert "0123456789" not in str(e.value) and "***" in str(e.value)
+
+
+async def test_a_short_placeholder_key_does_not_garble_messages_and_a_query_follows_the_path(
+        server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XZ_TEST_KEY", "1")
+    server.script = [500]
+    t = create_target(f"openai:m1@{server.url}?api-version=2024-06-01",
+                      TargetOptions(retries=0, api_key_env="XZ_TEST_KEY"))
+    with pytest.raises(TargetError) as e:
+        await t.complete([Message(role="user", content="hi")], GenerationParams())
+    assert "127.0.0.1" in str(e.value)  # not "***27.0.0.***"
+    assert await t.complete([Message(role="user", content="hi")], GenerationParams()) is not None
+    await t.aclose()
+    assert server.paths[-1] == "/v1/chat/completions?api-version=2024-06-01"
 
 
 def test_credentials_in_the_url_are_masked_and_do_not_mix_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:

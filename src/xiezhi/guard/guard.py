@@ -95,7 +95,9 @@ class Guard:
                     raise PolicyError(f"{where}.options: scanner {entry.scanner!r}: "
                                       f"{_option_problem(registry, entry, e)}") from None
                 stages = getattr(scanner, "stages", None)
-                if stages is not None and stage not in stages:
+                # an output-only scanner (canary, refusal, harmful output) cannot judge a prompt; an
+                # input scanner on responses is allowed (injection text planted in a model's answer)
+                if stage == "input" and stages is not None and "input" not in stages:
                     raise PolicyError(f"{where}: scanner {entry.scanner!r} checks only {', '.join(sorted(stages))} "
                                       f"text; move it to that section")
                 built.append((entry, scanner))

@@ -63,7 +63,11 @@ class ServeSettings(BaseModel):
 
     @property
     def served_name(self) -> str:
-        return self.model_name or self.target
+        """The model name clients see: ``model_name``, else the target spec with any credentials
+        in it (``user:pass@``, ``?api-key=``) masked."""
+        from xiezhi.config import redact_text
+
+        return self.model_name or redact_text(self.target)
 
 
 @dataclass
@@ -115,7 +119,7 @@ def create_app(settings: ServeSettings, target: Target | None = None, *, close_t
         if settings.warmup:
             await _warmup(tgt)
         app.state.xiezhi = state
-        log.info("serving target %s as model %r", settings.target, settings.served_name)
+        log.info("serving target %s as model %r", tgt.name, settings.served_name)
         try:
             yield
         finally:

@@ -27,6 +27,7 @@ from xiezhi.targets.base import BaseTarget, TargetError, TargetOptions
 from xiezhi.types import GenerationParams, Message
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+MIN_SECRET_CHARS = 8
 _URL_USER = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s]+@", re.I)
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 30.0
@@ -52,13 +53,16 @@ class OpenAITarget(BaseTarget):
 
     def __init__(self, model: str, base_url: str, options: TargetOptions) -> None:
         self.model = model
+        # a gateway may need a query string (?api-version=...): it goes after each route's path
+        base_url, _, query = base_url.partition("?")
         self.base_url = base_url
-        self.shown_url = redact_text(base_url)
+        self._query = f"?{query}" if query else ""
+        self.shown_url = redact_text(base_url + self._query)
         self.name = f"openai:{model}@{self.shown_url}"
         self.options = options
         self.key_env = options.api_key_env
         key = os.environ.get(options.api_key_env) or ""
-        self._key = key
+        self._key = key if len(key) >= MIN_SECRET_CHARS else ""  # "x" would mask every x in a message
         headers = {"content-type": "application/json"}
         if key:
             if _URL_USER.match(base_url):
@@ -80,12 +84,17 @@ class OpenAITarget(BaseTarget):
             )
         return self._session
 
+    def _scrub(self, raw: bytes) -> bytes:
+        """An endpoint's reply with the key masked, before any of it is cut short for a message
+        (a key cut in half no longer matches, and half a key is still a leak)."""
+        return raw.replace(self._key.encode(), REDACTED.encode()) if self._key else raw
+
     def _error(self, message: str) -> TargetError:
         """A `TargetError` whose text has no credentials: an endpoint or proxy may quote the key
         (or the ``Authorization`` header) in its error message."""
         if self._key:
             message = message.replace(self._key, REDACTED)
-        return TargetError(redact_text(message.replace(self.base_url, self.shown_url)))
+        return TargetError(redact_text(message.replace(self.base_url + self._query, self.shown_url)))
 
     def _auth_error(self, status: int) -> TargetError:
         hint = f"set ${self.key_env}" if not os.environ.get(self.key_env) else f"check the key in ${self.key_env}"
@@ -94,7 +103,7 @@ class OpenAITarget(BaseTarget):
     async def check(self) -> None:
         """Preflight: the host answers and accepts the key (a missing /models route is fine)."""
         try:
-            async with self._client().get(f"{self.base_url}/models",
+            async with self._client().get(f"{self.base_url}/models{self._query}",
                                           timeout=aiohttp.ClientTimeout(total=min(10.0, self.options.timeout_s))) as r:
                 status = r.status
         except (aiohttp.ClientError, TimeoutError) as e:
@@ -124,7 +133,7 @@ class OpenAITarget(BaseTarget):
         return Message(role="assistant", content=content)
 
     async def _post(self, body: dict[str, Any], timeout_s: float) -> Any:
-        url = f"{self.base_url}/chat/completions"
+        url = f"{self.base_url}/chat/completions{self._query}"
         last = ""
         for attempt in range(self.options.retries + 1):
             wait = min(MAX_BACKOFF_S, 0.5 * 2**attempt) * (0.5 + random.random())
@@ -132,6 +141,7 @@ class OpenAITarget(BaseTarget):
                 async with self._client().post(url, data=json.dumps(body, ensure_ascii=False).encode(),
                                                timeout=aiohttp.ClientTimeout(total=timeout_s)) as r:
                     status, raw, retry_after = r.status, await r.read(), r.headers.get("retry-after")
+                raw = self._scrub(raw)
             except TimeoutError:
                 last = f"timed out after {timeout_s:g} s"
             except aiohttp.ClientConnectorError as e:
