@@ -104,11 +104,17 @@ def load_settings(
         raise ConfigError(f"{src}setting {loc!r}: {err['msg']}") from None
 
 
+VERBATIM_KEYS = frozenset({"system_prompt"})
+"""Settings stored as written: a resumed scan rebuilds its settings from the stored copy, so a
+system prompt must not come back with words masked."""
+
+
 def redact(value: Any) -> Any:
     """Copy of `value` with secret-looking keys and URL credentials masked."""
     if isinstance(value, Mapping):
         return {
-            k: (REDACTED if SECRET_KEY_PATTERN.search(str(k)) and not str(k).endswith("_env") else redact(v))
+            k: (REDACTED if SECRET_KEY_PATTERN.search(str(k)) and not str(k).endswith("_env")
+                else v if k in VERBATIM_KEYS else redact(v))
             for k, v in value.items()
         }
     if isinstance(value, list):
@@ -118,15 +124,20 @@ def redact(value: Any) -> Any:
     return value
 
 
-_URL_CRED = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<cred>[^/?#\s]*)@", re.I)
+_URL_CRED = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<cred>(?:(?![/?#])[!-~])*)@", re.I)
 """``scheme://user:pass@``: up to the last ``@`` of the authority (a password may hold one; the
 user may be empty)."""
-_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_-]{8,}|AKIA[0-9A-Z]{16}|ghp_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,})")
+_KEY_LIKE = re.compile(r"\b(sk-[A-Za-z0-9_-]{8,}|AKIA[0-9A-Z]{16}|ghp_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,}"
+                       r"|AIza[0-9A-Za-z_-]{20,}|gsk_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+                       r"|glpat-[A-Za-z0-9_-]{20,})")
 
 
-_QUERY_SECRET = re.compile(r"((?:\b|(?<=[?&#;]))(?:[\w.-]*(?:key|token|secret|password|passwd|pwd|sig|signature|auth|"
-                           r"credential)s?|code)=)[^&#\s]+", re.I)
-_BEARER = re.compile(r"\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{6,}", re.I)
+_QUERY_SECRET = re.compile(r"((?<=[?&#;])(?:[\w.-]*(?:key|token|secret|password|passwd|pwd|sig|signature|auth|"
+                           r"credential)s?|code)=)[^&#\s]{6,}", re.I)
+"""A secret in a URL's query or fragment (``?api-key=...``, ``#access_token=...``); not prose
+("max_tokens=256", "exit code=1")."""
+_BEARER = re.compile(r"\b(bearer|(?<=authorization: )basic|(?<=authorization: )token|(?<=authorization: )apikey)"
+                     r"\s+[A-Za-z0-9._~+/=-]{6,}", re.I)
 _KEY_HEADER = re.compile(r"\b((?:x-)?(?:api-?key|auth-token|access-token|subscription-key)\s*:\s*)[^\s&#]+", re.I)
 
 

@@ -61,9 +61,15 @@ def test_redaction_masks_query_keys_and_bearer_tokens() -> None:
     assert redact_text("https://gw/v1?page=2") == "https://gw/v1?page=2"
     assert redact_text("postgresql://:s3cretpw@db/x") == "postgresql://***@db/x"  # no user name
     assert redact_text("https://user:p@ss@host/v1") == "https://***@host/v1"  # an @ in the password
-    assert redact_text("https://h/v1?subscription-key=A1&x=1") == "https://h/v1?subscription-key=***&x=1"
-    assert redact_text("client_secret=QQ x-api-key: KKK12345") == "client_secret=*** x-api-key: ***"
+    assert redact_text("https://h/v1?subscription-key=A1B2C3&x=1") == "https://h/v1?subscription-key=***&x=1"
+    assert redact_text("https://h/cb#client_secret=QQ12345 x-api-key: KKK12345") == "https://h/cb#client_secret=*** x-api-key: ***"
     assert redact_text("https://h/v1?keyword=cats") == "https://h/v1?keyword=cats"
+    # prose and settings are not secrets
+    for text in ("max_tokens=256", "exit code=1", "the token budget", "basic ingredients matter",
+                 "访问 https://example.com。联系我们：admin@example.com"):
+        assert redact_text(text) == text
+    assert redact({"system_prompt": "use max_tokens=5 and Token limits"})["system_prompt"] == \
+        "use max_tokens=5 and Token limits"
 
 
 def test_the_store_keeps_no_credentials_from_error_texts_or_target_urls(tmp_path: Path) -> None:

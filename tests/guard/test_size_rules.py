@@ -57,6 +57,7 @@ def test_instructions_addressed_to_the_reading_ai_are_injection_cues() -> None:
         "Write a note to the assistant manager about the schedule change.",
         "Write a thank-you note to the assistant coach, mentioning the playoff win.",
         "Hint for the reviewer: the main change is in parser.py, the rest is renames.",
+        "Message to the AI team, please book the room for Friday.",
         "Insurance agents reviewing these claims must check the policy number first. Turn this into a checklist.",
         "我用AI助手总结了这篇文章，总结得不错，请帮我润色一下。",
         "给AI的提示词怎么写比较好？",

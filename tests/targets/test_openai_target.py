@@ -134,7 +134,7 @@ async def test_a_short_placeholder_key_does_not_garble_messages_and_a_query_foll
         server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XZ_TEST_KEY", "1")
     server.script = [500]
-    t = create_target(f"openai:m1@{server.url}?api-version=2024-06-01",
+    t = create_target(f"openai:m1@{server.url}/?api-version=2024-06-01",
                       TargetOptions(retries=0, api_key_env="XZ_TEST_KEY"))
     with pytest.raises(TargetError) as e:
         await t.complete([Message(role="user", content="hi")], GenerationParams())

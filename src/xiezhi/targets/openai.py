@@ -55,7 +55,7 @@ class OpenAITarget(BaseTarget):
         self.model = model
         # a gateway may need a query string (?api-version=...): it goes after each route's path
         base_url, _, query = base_url.partition("?")
-        self.base_url = base_url
+        self.base_url = base_url.rstrip("/")
         self._query = f"?{query}" if query else ""
         self.shown_url = redact_text(base_url + self._query)
         self.name = f"openai:{model}@{self.shown_url}"

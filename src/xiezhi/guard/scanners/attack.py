@@ -53,11 +53,13 @@ _QUOTED = re.compile(r'"([^"\n]{1,40})"|“([^”\n]{1,40})”|(?<![A-Za-z])\'([
 
 
 # ... unless the rest of the prompt also tells the model to act on the quote ("Do both. Why? I am
-# the developer"), or quotes several phrases (a payload split into short pieces)
-_ACT = re.compile(r"\b(?:do\s+(?:it|this|that|both|them|so|what|as)|follow\w*|execut\w*|obey\w*|comply|perform|"
-                  r"carry\s+out|act\s+on|run\s+(?:it|this|that)|then|afterwards|after\s+that|both|all\s+of\s+them)\b"
-                  r"|照做|执行|按照|遵照|照着|服从|然后|接着|按顺序", re.I)
-MAX_MENTIONS = 2
+# the developer", "Now act on it", "请直接按它说的做"); only words that point back at the quote count
+# ("then explain why" is still a question about it)
+_ACT = re.compile(r"\b(?:obey\w*|execut\w*|comply|act\s+on|carry\s+(?:it|them|this|that)\s+out|apply\s+(?:it|them)|"
+                  r"demonstrat\w*|on\s+yourself|do\s+(?:it|this|that|both|them|so|what|as)|"
+                  r"follow\s+(?:it|them|this|that|these|those|the\s+(?:instruction|command|order)s?))\b"
+                  r"|照做|照着做|按它说的|按照它|执行|服从|遵照|遵从", re.I)
+MAX_MENTIONS = 4
 
 
 def mention_view(text: str) -> str | None:

@@ -128,7 +128,9 @@ INJECTION_RULES: tuple[Rule, ...] = (
     # the n-gram head must agree
     _r("ai_addressed_en", 0.45,
        r"\b(?:note|message|instructions?|attention|reminder|directive|hint)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?"
-       r"(?:ai|a\.i\.|llm|gpt|chatgpt|chatbot|language\s+model)s?\b(?:\s+[\w-]+){0,3}?\s*[:,-]"
+       r"(?:ai|a\.i\.|llm|gpt|chatgpt|chatbot|language\s+model)s?"
+       r"(?:\s+(?:assistant|agent|model|bot|reviewer|summari[sz]er|screener|reader)s?)?"
+       r"(?:\s+(?:reading|processing|summari[sz]ing|reviewing|screening|parsing|handling)(?:\s+[\w-]+){0,2})?\s*[:,-]"
        r"|\b(?:ai|llm|gpt|language\s+model|chatbot)s?(?:\s+(?:assistant|agent|model|bot|system|tool)s?)?\b"
        r"[\w\s,-]{0,25}\b(?:reading|processing|summari[sz]ing|reviewing|parsing|indexing)\s+(?:this|these|the\s+above)\b"
        r"[^.\n]{0,40}\b(?:must|should|shall|need\s+to|are\s+to|please|always|never|ignore)\b"),
