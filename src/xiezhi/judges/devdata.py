@@ -208,6 +208,10 @@ def load_dev_rows(root: Path | None = None) -> list[Row]:
     rows = main + extra
     # a blind request that rewords a training request is not blind: leave its rows out
     train_keys = {request_keys(r.prompt) for r in rows if r.split == "train"}
-    seen = {p: any(similar_requests(request_keys(p), k) for k in train_keys)
-            for p in {r.prompt for r in rows if r.split.startswith("blind")}}
+
+    def reworded(prompt: str) -> bool:
+        keys = request_keys(prompt)  # once per blind request, not once per training request
+        return any(similar_requests(keys, k) for k in train_keys)
+
+    seen = {p: reworded(p) for p in {r.prompt for r in rows if r.split.startswith("blind")}}
     return [r for r in rows if not (r.split.startswith("blind") and seen[r.prompt])]
