@@ -31,12 +31,6 @@ BATCH = 64
 MAX_ERRORS_SHOWN = 20
 
 
-async def close_judge(judge: Judge) -> None:
-    from xiezhi.judges.base import close_judge as close
-
-    await close(judge)
-
-
 def _make_judge(spec: str) -> Judge:
     from xiezhi.judges.base import create_judge
 
@@ -72,6 +66,7 @@ def score(
     """Score each response: adds unsafe, refusal, score, judge, uncertain, reason."""
     from rich.progress import Progress
 
+    from xiezhi.judges.base import close_judge
     from xiezhi.judges.rows import iter_jsonl, read_bytes
 
     err = Console(stderr=True, soft_wrap=True)
@@ -151,6 +146,7 @@ def eval_cmd(
     seed: Annotated[int, typer.Option(help="bootstrap seed")] = 0,
 ) -> None:
     """Agreement of a judge with labels: accuracy, F1, Cohen's kappa (bootstrap 95% CI), confusion."""
+    from xiezhi.judges.base import close_judge
     from xiezhi.judges.metrics import agreement, sure_agreement
     from xiezhi.judges.rows import iter_rows, to_attempt
 

@@ -101,6 +101,5 @@ def degenerate_reason(response: str) -> str | None:
     compact = "".join(body.split())
     if len(compact) >= 8 and len(set(compact)) <= 3:
         return "repetition"
-    if _looped(body) and not _has_content(_unit_of(response)):
-        return "repetition"
-    return None
+    unit = loop_unit(response)
+    return "repetition" if unit is not None and not _has_content(unit) else None
