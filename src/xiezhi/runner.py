@@ -62,17 +62,11 @@ def resolve_seeds(settings: Settings, console: Console | None = None) -> list[Se
     """Seeds from the user's file (`settings.seeds`) or the shipped bank; rows of the file that
     were skipped are listed on `console` (the first ten, with their line numbers)."""
     if settings.seeds:
-        from rich.markup import escape
-
         from xiezhi.data.loaders import load_seeds
 
         loaded = load_seeds(settings.seeds, settings.seed_format)
-        if loaded.warnings and console is not None:
-            console.print(f"[yellow]{escape(str(settings.seeds))}: {len(loaded.warnings)} row(s) skipped:[/]")
-            for w in loaded.warnings[:10]:
-                console.print(f"  {escape(w)}", soft_wrap=True)
-            if len(loaded.warnings) > 10:
-                console.print(f"  … and {len(loaded.warnings) - 10} more")
+        if console is not None:
+            loaded.print_skipped(console, str(settings.seeds))
         seeds: list[Seed] = list(loaded)
         return seeds
     try:

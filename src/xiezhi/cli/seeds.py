@@ -48,11 +48,7 @@ def _load(path: str | None, fmt: str | None, columns: list[str] | None) -> list[
     from xiezhi.data.loaders import load_seeds
 
     loaded = load_seeds(path, fmt, _columns(columns))
-    if loaded.warnings:
-        err = Console(stderr=True)
-        err.print(f"[yellow]{len(loaded.warnings)} row(s) skipped:[/]")
-        for w in loaded.warnings[:10]:
-            err.print(f"  {escape(w)}")
+    loaded.print_skipped(Console(stderr=True), path)
     return list(loaded)
 
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from xiezhi.data.lang import detect_lang, normalize_lang
 from xiezhi.data.loaders.io import Table, read_table
 from xiezhi.data.loaders.resolve import resolve_label
 from xiezhi.taxonomy import category_of, is_risk_type
 from xiezhi.types import Seed, XiezhiError, stable_id
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 FIELDS = ("text", "lang", "risk_type", "category", "scheme", "form", "source", "benign", "reference", "id")
 """Seed fields a column mapping may name (`text` is required)."""
@@ -37,6 +40,18 @@ class LoadedSeeds(list[Seed]):
     def skipped(self) -> int:
         """Rows skipped (empty or malformed), each with a warning."""
         return len(self.warnings)
+
+    def print_skipped(self, console: Console, where: str, shown: int = 10) -> None:
+        """Tell the user which rows were skipped: how many, then the first `shown` warnings."""
+        if not self.warnings:
+            return
+        from rich.markup import escape
+
+        console.print(f"[yellow]{escape(where)}: {len(self.warnings)} row(s) skipped:[/]")
+        for w in self.warnings[:shown]:
+            console.print(f"  {escape(w)}", soft_wrap=True)
+        if len(self.warnings) > shown:
+            console.print(f"  … and {len(self.warnings) - shown} more")
 
 
 def _cell(row: Mapping[str, Any], col: str | None) -> str:
