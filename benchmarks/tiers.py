@@ -33,10 +33,12 @@ from statistics import mean
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("XIEZHI_SHARED_DATA") or ROOT.parent / "shared" / "data") / "seeds"
 sys.path.insert(0, str(ROOT / "src"))
 
+from xiezhi.judges.devdata import shared_data_dir  # noqa: E402
 from xiezhi.types import Seed  # noqa: E402
+
+SHARED = shared_data_dir(ROOT) / "seeds"
 
 
 def shared_seeds() -> list[Seed]:

@@ -23,15 +23,16 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import random
 import re
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from xiezhi.judges.devdata import shared_data_dir
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("XIEZHI_SHARED_DATA") or ROOT.parent / "shared" / "data")
+SHARED = shared_data_dir(ROOT)
 """The development data (``$XIEZHI_SHARED_DATA``, else ``shared/data`` beside the repository)."""
 OWN = ROOT / "src" / "xiezhi" / "guard" / "scanners" / "data"
 OUT = ROOT / "src" / "xiezhi" / "guard" / "scanners" / "weights" / "guard_heads.npz"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from xiezhi.judges.devdata import shared_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("XIEZHI_SHARED_DATA") or REPO.parent / "shared" / "data")
+SHARED_DATA = shared_data_dir(REPO)
 
 
 @pytest.fixture

@@ -186,11 +186,16 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[3]
 
 
+def shared_data_dir(root: Path | None = None) -> Path:
+    """The development data: ``$XIEZHI_SHARED_DATA``, else ``shared/data`` beside the repository
+    (`root`, default `repo_root`)."""
+    return Path(os.environ.get("XIEZHI_SHARED_DATA") or (root or repo_root()).parent / "shared" / "data")
+
+
 def load_dev_rows(root: Path | None = None) -> list[Row]:
-    """All development rows; `root` is the repository root (``shared/`` lies beside it, or
-    ``$XIEZHI_SHARED_DATA`` names the data folder)."""
+    """All development rows; `root` is the repository root (see `shared_data_dir`)."""
     root = root or repo_root()
-    shared = Path(os.environ.get("XIEZHI_SHARED_DATA") or root.parent / "shared" / "data")
+    shared = shared_data_dir(root)
     data = root / "tests" / "judges" / "data"
     main = (english_rows(shared) + chinese_rows(data / "zh_pairs.jsonl") + chinese_rows(data / "zh_train_extra.jsonl")
             + authored_rows(data / "en_jbb_synth.jsonl", "xiezhi_en") + authored_rows(data / "guard_refusals.jsonl",
