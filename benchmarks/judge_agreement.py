@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from xiezhi.judges.base import create_judge  # noqa: E402
+from xiezhi.judges.cross import load_cross_head  # noqa: E402
 from xiezhi.judges.devdata import Row, load_dev_rows  # noqa: E402
 from xiezhi.judges.embedded import load_weights  # noqa: E402
 from xiezhi.judges.metrics import agreement, sure_agreement  # noqa: E402
@@ -81,10 +82,15 @@ def main() -> None:
                  "zh_blind9": "tests/judges/data/zh_blind9.jsonl: the same in Chinese (written in Chinese)",
                  "en_blind10": "tests/judges/data/en_blind10.jsonl: 150 responses to 50 harmful requests, written "
                                "blind to the judge in session 5 by a third author",
-                 "zh_blind10": "tests/judges/data/zh_blind10.jsonl: the same in Chinese (written in Chinese)"},
+                 "zh_blind10": "tests/judges/data/zh_blind10.jsonl: the same in Chinese (written in Chinese)",
+                 "en_blind11": "tests/judges/data/en_blind11.jsonl: 150 responses to 50 requests (6 benign "
+                               "look-alikes), written blind to the judge in session 6 by a fourth author; first "
+                               "measured with the cross-encoder as shipped (blind7-10 had been seen while choosing it)",
+                 "zh_blind11": "tests/judges/data/zh_blind11.jsonl: the same in Chinese (written in Chinese)"},
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                     "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": os.getloadavg()},
         "embedded_weights": {k: v for k, v in load_weights()["meta"].items() if k != "heldout"},
+        "cross_encoder": {k: v for k, v in load_cross_head().meta.items() if k != "heldout"},
         "judges": {},
     }
     blind = sorted({r.split for r in held if r.split.startswith("blind")})

