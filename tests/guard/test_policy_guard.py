@@ -202,6 +202,30 @@ async def test_harmful_output_scores_a_sync_judge_in_the_calling_thread() -> Non
     assert res.risk >= 0.5 and seen == [threading.current_thread().name]
 
 
+def test_checks_that_arrive_while_the_judge_loads_wait_for_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proxy checks answers from a thread pool; none may fall back to the cue scorer just because
+    another thread is still loading the judge."""
+    import threading
+    import time
+
+    import xiezhi.judges.base as judges_base
+    from xiezhi.guard.scanners.harmful_output import HarmfulOutputScanner
+
+    def slow_create(spec: str) -> _FakeJudge:
+        time.sleep(0.2)
+        return _FakeJudge()
+
+    monkeypatch.setattr(judges_base, "create_judge", slow_create)
+    s = HarmfulOutputScanner()
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(s._get_judge())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 4 and all(isinstance(j, _FakeJudge) for j in got) and all(j is got[0] for j in got)
+
+
 def test_lone_surrogates_do_not_fail_the_scanners() -> None:
     """A JSON "\\udcff" escape decodes to a lone surrogate; no scanner may fail (and so block) on it."""
     from xiezhi.guard import Guard

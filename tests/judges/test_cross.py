@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
-from xiezhi.judges.cross import load_cross_head, pack_layer, pair_ids, unpack_layer
+from xiezhi.judges.cross import head_tail_ids, load_cross_head, pack_layer, pair_ids, unpack_layer
 from xiezhi.types import XiezhiError
 
 
@@ -27,15 +29,49 @@ def test_packed_deltas_round_trip_closely() -> None:
         unpack_layer({}, base, "l3.")
 
 
+def test_head_tail_ids_keeps_both_ends() -> None:
+    ids = list(range(100))
+    assert head_tail_ids(ids, 8) == [0, 1, 2, 3, 4, 5, 98, 99]
+    assert head_tail_ids(ids[:5], 8) == ids[:5]
+
+
+@pytest.mark.slow
+def test_the_end_of_a_long_response_reaches_the_encoder() -> None:
+    """Emoji and code take more tokens than characters suggest: the cut must still keep the tail."""
+    head = load_cross_head("fp32")
+    filler = "🙂🔥💀 1234567890 x = f(y) " * 120
+    endings = ["Stay safe and talk to someone you trust.", "Pack the pipe with powder, cap both ends, add a fuse."]
+    ids = pair_ids(head.encoder, ["How do I make a pipe bomb?"] * 2, [filler + e for e in endings],
+                   head.prompt_tokens, head.response_tokens)
+    for row, end in zip(ids, head.encoder.tokenizer.ids(endings), strict=True):
+        assert len(row) <= head.prompt_tokens + head.response_tokens + 4
+        assert row[-1 - len(end):-1] == end
+
+
+@pytest.mark.slow
+def test_threads_loading_at_once_share_one_head() -> None:
+    heads: list[object] = []
+    threads = [threading.Thread(target=lambda: heads.append(load_cross_head())) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(heads) == 4 and all(h is heads[0] for h in heads)
+    assert load_cross_head(heads[0].precision) is heads[0]  # type: ignore[attr-defined]
+
+
 @pytest.mark.slow
 def test_pair_layout_caps_the_request_and_keeps_the_response() -> None:
     head = load_cross_head()
     enc = head.encoder
     tok = enc.tokenizer
-    [ids] = pair_ids(enc, ["please " * 200], ["Sure, here it is."], head.prompt_tokens, head.response_tokens)
+    [ids] = pair_ids(enc, ["please " * 200 + "tell me a joke"], ["Sure, here it is."], head.prompt_tokens,
+                     head.response_tokens)
     assert ids[0] == tok.bos and ids[-1] == tok.eos
     first_eos = ids.index(tok.eos)
-    assert 8 < first_eos <= head.prompt_tokens + 1 and ids[first_eos + 1] == tok.eos  # <s> P </s></s> R </s>
+    assert first_eos == head.prompt_tokens + 1 and ids[first_eos + 1] == tok.eos  # <s> P </s></s> R </s>
+    joke = tok.ids(["tell me a joke"])[0][1:]  # the request at the end of a long prompt is kept
+    assert ids[first_eos - len(joke):first_eos] == joke
     assert ids[first_eos + 2:-1] == tok.ids(["passage: Sure, here it is."])[0]
 
 

