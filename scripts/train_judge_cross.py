@@ -81,8 +81,8 @@ def main() -> None:
 
     enc = load_e5_encoder()
     torch = enc.torch
-    if not 0 <= args.first_trained < len(enc.layers):
-        raise SystemExit(f"--first-trained must be in 0..{len(enc.layers) - 1}")
+    if not 0 <= args.first_trained < enc.n_layers:
+        raise SystemExit(f"--first-trained must be in 0..{enc.n_layers - 1}")
     if args.epochs < 1 or args.batch < 1:
         raise SystemExit("--epochs and --batch must be at least 1")
     torch.manual_seed(SEED)
@@ -97,7 +97,7 @@ def main() -> None:
     y = torch.tensor([1.0 if r.unsafe else 0.0 for r in rows])
     train = np.flatnonzero(split == "train")
     layers = [{k: v.clone().requires_grad_(True) for k, v in enc.layers[i].items()}
-              for i in range(args.first_trained, len(enc.layers))]
+              for i in range(args.first_trained, enc.n_layers)]
     head = torch.nn.Linear(enc.hidden, 1)
     layer_params = [p for layer in layers for p in layer.values()]
     opt = torch.optim.AdamW([{"params": layer_params, "lr": args.lr}, {"params": list(head.parameters()), "lr": 1e-3}],

@@ -8,6 +8,7 @@ FFN. The word embeddings stay 4-bit in memory and only the rows a batch uses are
 from __future__ import annotations
 
 import functools
+import importlib.util
 import threading
 from typing import Any
 
@@ -20,6 +21,16 @@ from xiezhi.types import XiezhiError
 LINEARS = {"q": (1, 1), "k": (1, 1), "v": (1, 1), "ao": (1, 1), "fi": (4, 1), "fo": (1, 4)}
 """Each layer's linear maps: (out, in) sizes in units of the hidden size (FFN = 4 x hidden)."""
 NORMS = ("aln", "oln")
+
+
+def require_torch(what: str) -> None:
+    """Raise a clear error now if torch is not installed (without importing it)."""
+    try:
+        found = importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # ValueError: sys.modules["torch"] is None
+        found = False
+    if not found:
+        raise XiezhiError(f"{what} needs torch (scripts/setup.sh installs torch==2.13.0, CPU)")
 
 
 def _torch() -> Any:

@@ -156,18 +156,20 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-def _weights_file() -> Any:
-    return resources.files("xiezhi.judges").joinpath(f"weights/{WEIGHTS}")
+def _read_weights(meta_only: bool = False) -> dict[str, np.ndarray]:
+    """The shipped npz's arrays (or only ``meta``), with one clear error when it is missing."""
+    ref = resources.files("xiezhi.judges").joinpath(f"weights/{WEIGHTS}")
+    try:
+        with resources.as_file(ref) as path, np.load(path) as f:
+            return {k: f[k] for k in (["meta"] if meta_only else f.files)}
+    except FileNotFoundError:
+        raise XiezhiError(f"embedded judge weights {WEIGHTS} are missing; run scripts/train_judge_cross.py") from None
 
 
 @functools.lru_cache(maxsize=1)
 def cross_meta() -> dict[str, Any]:
     """The shipped weights' metadata (version, budgets, temperature), without loading the model."""
-    try:
-        with resources.as_file(_weights_file()) as path, np.load(path) as f:
-            meta: dict[str, Any] = json.loads(str(f["meta"]))
-    except FileNotFoundError:
-        raise XiezhiError(f"embedded judge weights {WEIGHTS} are missing; run scripts/train_judge_cross.py") from None
+    meta: dict[str, Any] = json.loads(str(_read_weights(meta_only=True)["meta"]))
     return meta
 
 
@@ -181,8 +183,7 @@ def load_cross_head(precision: str = "auto") -> CrossEncoderJudgeHead:
     resolved = resolve_precision(precision)
     with _heads_lock:
         if resolved not in _heads:
-            with resources.as_file(_weights_file()) as path, np.load(path) as f:
-                z = {k: f[k] for k in f.files}
+            z = _read_weights()
             meta = json.loads(str(z.pop("meta")))
             _heads[resolved] = CrossEncoderJudgeHead(load_e5_encoder(), z, meta, resolved)
         return _heads[resolved]

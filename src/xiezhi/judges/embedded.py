@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from xiezhi.encoder.model import require_torch
 from xiezhi.judges.base import BaseJudge
 from xiezhi.judges.cross import PRECISIONS, cross_meta, load_cross_head, resolve_precision
 from xiezhi.judges.degenerate import degenerate_reason, loop_unit
@@ -103,6 +104,9 @@ class EmbeddedJudge(BaseJudge):
         # differ near 0.5, the precision; the cross-encoder itself loads on first use
         self.version = str(w["meta"]["version"])
         if self.mode != "lex":
+            # the cross-encoder loads on first use; a missing torch must fail here, where callers
+            # (the guard's harmful_output scanner) fall back, not later inside a scan
+            require_torch("the embedded judge's cross-encoder (embedded:mode=lex runs without it)")
             self.version += f"+cross{cross_meta()['version']}" + ("+bf16" if self.precision == "bf16" else "")
 
     async def judge(self, attempt: Attempt) -> Verdict:
