@@ -57,6 +57,8 @@ def test_bad_options() -> None:
         create_judge("embedded:mode=turbo")
     with pytest.raises(XiezhiError):
         create_judge("embedded:margin=abc")
+    with pytest.raises(XiezhiError, match="precision"):
+        create_judge("embedded:precision=fp8")
     with pytest.raises(XiezhiError, match="max_tokens"):
         create_judge("embedded:mode=lex,max_tokens=4000")
 

@@ -21,6 +21,7 @@ from xiezhi.types import XiezhiError
 LINEARS = {"q": (1, 1), "k": (1, 1), "v": (1, 1), "ao": (1, 1), "fi": (4, 1), "fo": (1, 4)}
 """Each layer's linear maps: (out, in) sizes in units of the hidden size (FFN = 4 x hidden)."""
 NORMS = ("aln", "oln")
+TORCH_HINT = "scripts/setup.sh installs torch==2.13.0, CPU"
 
 
 def require_torch(what: str) -> None:
@@ -30,14 +31,14 @@ def require_torch(what: str) -> None:
     except (ImportError, ValueError):  # ValueError: sys.modules["torch"] is None
         found = False
     if not found:
-        raise XiezhiError(f"{what} needs torch (scripts/setup.sh installs torch==2.13.0, CPU)")
+        raise XiezhiError(f"{what} needs torch ({TORCH_HINT})")
 
 
 def _torch() -> Any:
     try:
         import torch
     except ImportError as e:
-        raise XiezhiError(f"the e5 encoder needs torch (scripts/setup.sh installs torch==2.13.0, CPU): {e}") from None
+        raise XiezhiError(f"the e5 encoder needs torch ({TORCH_HINT}): {e}") from None
     return torch
 
 
@@ -124,6 +125,11 @@ class E5Encoder:
         ff = f.linear(mid, weights["fo.w"], weights["fo.b"])
         return f.layer_norm(x + ff, (h,), weights["oln.w"], weights["oln.b"], eps=self.eps)
 
+    @staticmethod
+    def mean_pool(h: Any, mask: Any) -> Any:
+        """(B, T, H) hidden states averaged over each row's real tokens (mask 1): (B, H)."""
+        return (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+
     def run(self, ids: Any, mask: Any, stop: int | None = None) -> Any:
         """Hidden states after base layers ``[0, stop)`` (all by default)."""
         x = self.embed(ids)
@@ -139,8 +145,7 @@ class E5Encoder:
                for r in self.tokenizer.ids(["passage: " + t for t in texts])]
         with torch.inference_mode():
             i, m = self.batch(ids)
-            h = self.run(i, m)
-            v = (h * m[..., None]).sum(1) / m.sum(1, keepdim=True)
+            v = self.mean_pool(self.run(i, m), m)
             return np.asarray(torch.nn.functional.normalize(v, dim=-1).numpy())
 
 

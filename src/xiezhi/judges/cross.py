@@ -141,8 +141,7 @@ class CrossEncoderJudgeHead:
                 h = enc.embed(x).to(self.dtype)
                 for weights in self.layers:
                     h = enc.layer(weights, h, mask)
-                h = h.float()
-                pooled = (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+                pooled = enc.mean_pool(h.float(), mask)
                 out[part] = (pooled @ self.head_w + self.head_b).numpy() / self.temperature
         return out
 

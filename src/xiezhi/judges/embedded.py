@@ -29,7 +29,7 @@ import numpy as np
 
 from xiezhi.encoder.model import require_torch
 from xiezhi.judges.base import BaseJudge
-from xiezhi.judges.cross import PRECISIONS, cross_meta, load_cross_head, resolve_precision
+from xiezhi.judges.cross import cross_meta, load_cross_head, resolve_precision
 from xiezhi.judges.degenerate import degenerate_reason, loop_unit
 from xiezhi.judges.features import lexical_features
 from xiezhi.judges.options import parse_options
@@ -86,9 +86,7 @@ class EmbeddedJudge(BaseJudge):
         if opts["mode"] not in MODES:
             raise XiezhiError(f"embedded judge: mode {opts['mode']!r} is not one of {', '.join(MODES)}")
         self.mode = opts["mode"]
-        if opts["precision"] not in PRECISIONS:
-            raise XiezhiError(f"embedded judge: precision {opts['precision']!r} is not one of {', '.join(PRECISIONS)}")
-        self.precision = resolve_precision(opts["precision"])
+        self.precision = resolve_precision(opts["precision"])  # refuses anything not in PRECISIONS
         try:
             self.margin = float(opts["margin"])
             self.batch = max(int(opts["batch"]), 1)
