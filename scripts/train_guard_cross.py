@@ -213,7 +213,7 @@ def main() -> None:
 
 def fuse(args: argparse.Namespace) -> None:
     """Fit both stages' fusions on the held-out test split and write them into --out."""
-    from xiezhi.guard.scanners.encoder_stage import load_guard_encoder
+    from xiezhi.guard.scanners.encoder_stage import load_guard_encoder, ngram_heads_digest
     from xiezhi.guard.scanners.textmodel import shared_heads
 
     rows = [r for r in guard_rows() if r.split == "test"]
@@ -229,7 +229,7 @@ def fuse(args: argparse.Namespace) -> None:
     print(f"{len(rows)} test rows scored by the encoder in {time.time() - start:.0f} s", file=sys.stderr)
     ngram = [heads.logits(t) for t in texts]
     meta = json.loads(str(z["meta"]))
-    meta["fusion"] = {"split": "test"}
+    meta["fusion"] = {"split": "test", "ngram_heads_sha256": ngram_heads_digest()}
     for stage, ngram_heads, fpr in (("attack", ("injection", "jailbreak"), args.fusion_fpr),
                                     ("harmful", ("harmful",), args.harmful_fusion_fpr)):
         sel = [i for i, r in enumerate(rows) if r.label in (*POSITIVE[stage], "benign")]

@@ -13,8 +13,10 @@ process shares one copy of them per precision (`TunedEncoder`).
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
+import zipfile
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -25,6 +27,8 @@ import numpy as np
 from xiezhi.encoder.model import E5Encoder
 from xiezhi.encoder.packed import dequantise_q4, quantise_q4
 from xiezhi.types import XiezhiError
+
+_log = logging.getLogger(__name__)
 
 PRECISIONS = ("auto", "fp32", "bf16")
 """``auto``: bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), else float32."""
@@ -96,6 +100,8 @@ def read_npz(package: str, filename: str, trainer: str, meta_only: bool = False)
             return {k: f[k] for k in (["meta"] if meta_only else f.files)}
     except FileNotFoundError:
         raise XiezhiError(f"weights {filename} are missing; run {trainer}") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise XiezhiError(f"weights {filename} cannot be read ({type(e).__name__}: {e}); run {trainer}") from None
 
 
 _base: dict[tuple[int, str], dict[str, Any]] = {}
@@ -118,7 +124,7 @@ class TunedEncoder:
     token-id sequence (already with its specials), in the run precision."""
 
     def __init__(self, encoder: E5Encoder, z: dict[str, np.ndarray], first_trained: int, precision: str = "auto",
-                 source: str = "weights") -> None:
+                 source: str = "weights", trace: bool = True) -> None:
         self.encoder = encoder
         torch = encoder.torch
         self.precision = resolve_precision(precision)
@@ -135,6 +141,46 @@ class TunedEncoder:
         self.head_w = torch.from_numpy(w.reshape(-1, encoder.hidden).T.copy())  # (hidden, outputs)
         self.head_b = torch.from_numpy(np.atleast_1d(z["head.b"]).astype(np.float32))
         self._lock = threading.Lock()
+        self._traced: Any = None
+        self.traced = trace
+        """Whether the layers run as one traced graph (see `_run_layers`); False after a failed trace."""
+
+    def _eager(self, h: Any, mask: Any) -> Any:
+        enc = self.encoder
+        for weights in self.layers:
+            h = enc.layer(weights, h, mask)
+        return enc.mean_pool(h.float(), mask) @ self.head_w + self.head_b
+
+    def _run_layers(self, h: Any, mask: Any) -> Any:
+        """Layers, pooling and head on embedded inputs.
+
+        Traced once (`torch.jit.trace`) into one graph that runs in C++ without taking Python's
+        GIL back between its ~190 small ops: run eagerly, each op waits for the GIL, which costs up
+        to the 5 ms switch interval per op while another Python thread is busy (the guard proxy's
+        event loop). The trace is checked against the eager result on its first batch; if it
+        fails or differs, the encoder stays eager (with a warning).
+        """
+        if not self.traced:
+            return self._eager(h, mask)
+        if self._traced is None:
+            import warnings
+
+            torch = self.encoder.torch
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    traced = torch.jit.trace(self._eager, (h, mask), check_trace=False)
+                    ok = bool(torch.allclose(traced(h, mask), self._eager(h, mask), atol=1e-3, rtol=1e-3))
+            except Exception as e:  # any tracing failure leaves the eager path, which works
+                ok, traced = False, None
+                _log.warning("encoder layers not traced (%s); running them eagerly", e)
+            if not ok:
+                if traced is not None:
+                    _log.warning("traced encoder layers differ from eager ones; running them eagerly")
+                self.traced = False
+                return self._eager(h, mask)
+            self._traced = traced
+        return self._traced(h, mask)
 
     def logits(self, ids: Sequence[list[int]], batch: int = 32) -> np.ndarray:
         """(n, outputs) logits; batches sorted by length so padding stays small."""
@@ -146,8 +192,5 @@ class TunedEncoder:
             for s in range(0, len(order), batch):
                 part = order[s:s + batch]
                 x, mask = enc.batch([ids[i] for i in part])
-                h = enc.embed(x).to(self.dtype)
-                for weights in self.layers:
-                    h = enc.layer(weights, h, mask)
-                out[part] = (enc.mean_pool(h.float(), mask) @ self.head_w + self.head_b).numpy()
+                out[part] = self._run_layers(enc.embed(x).to(self.dtype), mask).numpy()
         return out

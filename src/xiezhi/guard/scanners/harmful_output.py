@@ -41,14 +41,14 @@ class HarmfulOutputScanner(BaseScanner):
     name = "harmful_output"
     stages = frozenset({"output"})
 
-    def __init__(self, judge: str = "auto") -> None:
+    def __init__(self, judge: str = "auto", stage: str = "auto") -> None:
         if judge not in ("auto", "embedded", "fallback"):
             raise ValueError(f"harmful_output judge must be auto, embedded or fallback, not {judge!r}")
         self.judge_mode = judge
         self._judge: Any = None
         self._tried = judge == "fallback"
         self._lock = threading.Lock()
-        self._request = HarmfulRequestScanner()
+        self._request = HarmfulRequestScanner(stage=stage)  # how harmful the prompt looks (semantic stage: `stage`)
 
     def _get_judge(self) -> Any:
         # the proxy checks answers from a thread pool: the first checks wait for the judge to load
