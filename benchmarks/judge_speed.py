@@ -82,7 +82,7 @@ def main() -> None:
         "rss_mb": {"torch_imported": round(rss_before, 1), "cross_encoder_loaded": round(rss_loaded, 1)},
         "embedded_weights": {k: meta[k] for k in ("version", "band") if k in meta},
         "cross_encoder": {k: v for k, v in load_cross_head(args.precision).meta.items() if k != "heldout"},
-        "precision": {"asked": args.precision, "used": str(load_cross_head(args.precision).dtype)},
+        "precision": {"asked": args.precision, "used": str(load_cross_head(args.precision).tuned.dtype)},
     }
     for workload in ("as_is", "padded_512"):
         batch = attempts(workload == "padded_512")

@@ -26,7 +26,6 @@ therefore flattering; the blind sets are the honest ones. The blind splits are n
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import sys
@@ -39,9 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from xiezhi.encoder import load_e5_encoder  # noqa: E402
-from xiezhi.encoder.packed import default_path  # noqa: E402
+from xiezhi.encoder.finetune import UpperLayers, cached_hidden, length_batches  # noqa: E402
 from xiezhi.guard.scanners.encoder_stage import OUTPUTS, TOKENS, WEIGHTS, prompt_ids  # noqa: E402
-from xiezhi.judges.cross import pack_layer  # noqa: E402
 
 SEED = 0
 VERSION = "1"
@@ -69,32 +67,6 @@ def normalised(texts: list[str]) -> list[str]:
     return [normalize(t).text for t in texts]
 
 
-def cached_hidden(enc, ids: list[list[int]], stop: int, cache: Path) -> list:  # type: ignore[no-untyped-def]
-    """Hidden states after the frozen layers, per row (float16), cached by the rows' token ids."""
-    torch = enc.torch
-    model = default_path().stat()
-    key = hashlib.sha256(json.dumps([stop, model.st_size, model.st_mtime_ns, ids]).encode()).hexdigest()[:16]
-    path = cache / f"hidden_{key}.pt"
-    if path.exists():
-        return list(torch.load(path))
-    out: list = [None] * len(ids)
-    order = np.argsort([len(i) for i in ids], kind="stable")
-    start = time.time()
-    with torch.inference_mode():
-        for s in range(0, len(order), 64):
-            part = order[s:s + 64]
-            x, mask = enc.batch([ids[i] for i in part])
-            h = enc.run(x, mask, stop=stop).half()
-            for j, i in enumerate(part):
-                out[i] = h[j, :len(ids[i])].clone()
-            if s % 1280 == 0:
-                print(f"  frozen layers: {s}/{len(order)} rows, {time.time() - start:.0f} s", file=sys.stderr,
-                      flush=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(out, path)
-    return out
-
-
 def targets(rows: list) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
     """(n, 2) labels and (n, 2) masks of the two outputs."""
     y = np.zeros((len(rows), len(OUTPUTS)), dtype=np.float32)
@@ -116,64 +88,30 @@ def train(args: argparse.Namespace) -> None:
     rows = [r for r in guard_rows() if r.split == "train"]
     ids = prompt_ids(enc, normalised([r.text for r in rows]), args.tokens)
     print(f"{len(rows)} training rows, {np.mean([len(i) for i in ids]):.1f} tokens on average", file=sys.stderr)
-    hidden = cached_hidden(enc, ids, args.first_trained, args.cache)
+    hidden = cached_hidden(enc, ids, args.first_trained, args.cache, batch=64)
     y_np, m_np = targets(rows)
     y, m = torch.from_numpy(y_np), torch.from_numpy(m_np)
     share = (y_np * m_np).sum(0) / m_np.sum(0)
     pos_weight = torch.from_numpy(((1 - share) / share).astype(np.float32))
-    layers = [{k: v.clone().requires_grad_(True) for k, v in enc.layers[i].items()}
-              for i in range(args.first_trained, enc.n_layers)]
-    head = torch.nn.Linear(enc.hidden, len(OUTPUTS))
-    layer_params = [p for layer in layers for p in layer.values()]
-    opt = torch.optim.AdamW([{"params": layer_params, "lr": args.lr}, {"params": list(head.parameters()), "lr": 1e-3}],
-                            weight_decay=0.01)
     steps = args.epochs * -(-len(rows) // args.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[args.lr, 1e-3], total_steps=steps, pct_start=0.1)
-
-    def forward(idx: np.ndarray) -> object:
-        width = max(hidden[i].shape[0] for i in idx)
-        x = torch.zeros((len(idx), width, enc.hidden))
-        mask = torch.zeros((len(idx), width))
-        for j, i in enumerate(idx):
-            n = hidden[i].shape[0]
-            x[j, :n] = hidden[i].float()
-            mask[j, :n] = 1.0
-        for layer in layers:
-            x = enc.layer(layer, x, mask)
-        return head(enc.mean_pool(x, mask))
+    model = UpperLayers(enc, args.first_trained, len(OUTPUTS), args.lr, steps)
 
     rng = np.random.default_rng(SEED)
     start = time.time()
     n_steps = 0
     for epoch in range(args.epochs):
-        perm = rng.permutation(len(rows))
         total = 0.0
-        for c in range(0, len(perm), args.batch * 8):  # batches of similar length, in random chunks
-            chunk = perm[c:c + args.batch * 8]
-            chunk = chunk[np.argsort([hidden[i].shape[0] for i in chunk], kind="stable")]
-            for s in range(0, len(chunk), args.batch):
-                idx = chunk[s:s + args.batch]
-                per = torch.nn.functional.binary_cross_entropy_with_logits(forward(idx), y[idx], pos_weight=pos_weight,
-                                                                           reduction="none")
-                loss = (per * m[idx]).sum() / m[idx].sum().clamp(min=1.0)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
-                total += float(loss.detach()) * len(idx)
-                n_steps += 1
-                if n_steps % 100 == 0:
-                    print(f"  step {n_steps}/{steps}, {time.time() - start:.0f} s", file=sys.stderr, flush=True)
+        for idx in length_batches(rng, np.arange(len(rows)), hidden, args.batch):
+            per = torch.nn.functional.binary_cross_entropy_with_logits(model.forward(hidden, idx), y[idx],
+                                                                       pos_weight=pos_weight, reduction="none")
+            total += model.step((per * m[idx]).sum() / m[idx].sum().clamp(min=1.0)) * len(idx)
+            n_steps += 1
+            if n_steps % 100 == 0:
+                print(f"  step {n_steps}/{steps}, {time.time() - start:.0f} s", file=sys.stderr, flush=True)
         print(f"epoch {epoch + 1}/{args.epochs}: loss {total / len(rows):.4f}, {time.time() - start:.0f} s",
               file=sys.stderr, flush=True)
 
-    arrays: dict[str, np.ndarray] = {}
-    for offset, layer in enumerate(layers):
-        i = args.first_trained + offset
-        trained = {k: v.detach().numpy() for k, v in layer.items()}
-        arrays |= pack_layer(trained, {k: v.numpy() for k, v in enc.layers[i].items()}, f"l{i}.")
-    arrays["head.w"] = head.weight.detach().numpy().astype(np.float32)
-    arrays["head.b"] = head.bias.detach().numpy().astype(np.float32)
+    arrays = model.pack()
     meta = {"version": VERSION, "outputs": list(OUTPUTS), "first_trained": args.first_trained, "tokens": args.tokens,
             "epochs": args.epochs, "lr": args.lr, "batch": args.batch, "seed": SEED, "n_train": len(rows),
             "positive_share": [round(float(s), 4) for s in share], "train_s": round(time.time() - start)}

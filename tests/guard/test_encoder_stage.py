@@ -134,7 +134,8 @@ def test_missing_weights_fall_back_to_the_e5_stage_with_one_warning(monkeypatch:
             cached.cache_clear()
 
 
-@pytest.mark.parametrize("damage", ["truncated", "empty", "no_fusion", "bad_fusion"])
+@pytest.mark.parametrize("damage", ["truncated", "empty", "no_fusion", "bad_fusion", "head_size", "meta_text",
+                                    "meta_list"])
 def test_a_damaged_weights_file_falls_back_with_one_warning(damage: str, tmp_path: pytest.TempPathFactory,
                                                             monkeypatch: pytest.MonkeyPatch,
                                                             caplog: pytest.LogCaptureFixture) -> None:
@@ -153,6 +154,10 @@ def test_a_damaged_weights_file_falls_back_with_one_warning(damage: str, tmp_pat
         np.savez(buf, **{k: v for k, v in good.items() if not k.startswith(("fusion.", "gate."))})
     elif damage == "bad_fusion":
         np.savez(buf, **{**good, "fusion.attack": np.zeros(2)})
+    elif damage == "head_size":
+        np.savez(buf, **{**good, "head.w": np.zeros(200, dtype=np.float32)})
+    elif damage in ("meta_text", "meta_list"):
+        np.savez(buf, **{**good, "meta": np.array("not json" if damage == "meta_text" else "[1, 2]")})
     else:
         np.savez(buf, **good)
     data = {"truncated": buf.getvalue()[:5000], "empty": b""}.get(damage, buf.getvalue())
@@ -176,7 +181,7 @@ def test_a_damaged_weights_file_falls_back_with_one_warning(damage: str, tmp_pat
             Guard.from_policy("default")
         assert decision.blocked
         assert not isinstance(e5head.shared_e5_attack_head(), EncoderAttackStage)
-        warnings = [r.getMessage() for r in caplog.records if "guard encoder cannot run here" in r.getMessage()]
+        warnings = [r.getMessage() for r in caplog.records if "cannot run here" in r.getMessage()]
         assert len(warnings) == 1 and encoder_stage.WEIGHTS in warnings[0]
     finally:
         monkeypatch.undo()
@@ -202,3 +207,12 @@ def test_traced_layers_give_the_eager_logits_for_any_batch_and_padding() -> None
     assert traced.traced and traced._traced is not None
     for batch in (1, 3, 4):
         assert np.allclose(traced.logits(ids, batch), eager.logits(ids, batch), atol=1e-5)
+
+
+def test_harmful_output_passes_its_stage_to_the_prompt_harm_scanner() -> None:
+    from xiezhi.guard.scanners.harmful_output import HarmfulOutputScanner
+
+    assert HarmfulOutputScanner(judge="fallback", stage="e5")._request.stage == "e5"
+    assert HarmfulOutputScanner(judge="fallback")._request.stage == "auto"
+    with pytest.raises(ValueError, match="stage"):
+        HarmfulOutputScanner(judge="fallback", stage="gpu")

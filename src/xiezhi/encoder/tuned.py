@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import threading
+import warnings
 import zipfile
 from collections.abc import Sequence
 from importlib import resources
@@ -29,6 +31,9 @@ from xiezhi.encoder.packed import dequantise_q4, quantise_q4
 from xiezhi.types import XiezhiError
 
 _log = logging.getLogger(__name__)
+# torch 2.13 marks jit.trace deprecated; said once per process it only alarms users (a process-wide
+# filter: warnings.catch_warnings around the trace is not thread-safe)
+warnings.filterwarnings("ignore", message=r".*torch\.jit\.trace.* is deprecated", category=DeprecationWarning)
 
 PRECISIONS = ("auto", "fp32", "bf16")
 """``auto``: bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), else float32."""
@@ -124,7 +129,9 @@ class TunedEncoder:
     token-id sequence (already with its specials), in the run precision."""
 
     def __init__(self, encoder: E5Encoder, z: dict[str, np.ndarray], first_trained: int, precision: str = "auto",
-                 source: str = "weights", trace: bool = True) -> None:
+                 source: str = "weights", trace: bool | None = None) -> None:
+        """`trace`: run the layers as one traced graph (default: yes, unless the environment sets
+        ``XIEZHI_ENCODER_TRACE=0``)."""
         self.encoder = encoder
         torch = encoder.torch
         self.precision = resolve_precision(precision)
@@ -142,7 +149,7 @@ class TunedEncoder:
         self.head_b = torch.from_numpy(np.atleast_1d(z["head.b"]).astype(np.float32))
         self._lock = threading.Lock()
         self._traced: Any = None
-        self.traced = trace
+        self.traced = os.environ.get("XIEZHI_ENCODER_TRACE", "1") != "0" if trace is None else trace
         """Whether the layers run as one traced graph (see `_run_layers`); False after a failed trace."""
 
     def _eager(self, h: Any, mask: Any) -> Any:
@@ -163,14 +170,10 @@ class TunedEncoder:
         if not self.traced:
             return self._eager(h, mask)
         if self._traced is None:
-            import warnings
-
             torch = self.encoder.torch
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    traced = torch.jit.trace(self._eager, (h, mask), check_trace=False)
-                    ok = bool(torch.allclose(traced(h, mask), self._eager(h, mask), atol=1e-3, rtol=1e-3))
+                traced = torch.jit.trace(self._eager, (h, mask), check_trace=False)
+                ok = bool(torch.allclose(traced(h, mask), self._eager(h, mask), atol=1e-3, rtol=1e-3))
             except Exception as e:  # any tracing failure leaves the eager path, which works
                 ok, traced = False, None
                 _log.warning("encoder layers not traced (%s); running them eagerly", e)

@@ -131,7 +131,10 @@ def _build_stages(z: dict[str, np.ndarray]) -> tuple[EncoderAttackStage, Encoder
     fusions = [float(v) for v in z["fusion.attack"]], [float(v) for v in z["fusion.harmful"]]
     if (len(fusions[0]), len(fusions[1])) != (4, 3):
         raise XiezhiError(f"guard weights {WEIGHTS}: fusion weights of the wrong size; run {TRAINER} --fuse-only")
-    fitted = json.loads(str(z["meta"])).get("fusion", {}).get("ngram_heads_sha256")
+    meta = json.loads(str(z["meta"]))
+    if not isinstance(meta, dict):
+        raise XiezhiError(f"guard weights {WEIGHTS}: meta is not a JSON object; run {TRAINER}")
+    fitted = meta.get("fusion", {}).get("ngram_heads_sha256")
     if fitted and fitted != ngram_heads_digest():
         _log.warning("guard weights %s: the n-gram heads changed since the fusions were fitted; refit them with "
                      "%s --fuse-only", WEIGHTS, TRAINER)
@@ -146,9 +149,9 @@ def _stages() -> tuple[EncoderAttackStage, EncoderHarmfulStage] | None:
     try:
         return _build_stages(read_npz("xiezhi.guard.scanners", WEIGHTS, TRAINER))
     except Exception as e:  # a guard that cannot load its encoder keeps working without it
-        _log.warning("guard encoder cannot run here (%s: %s); with `stage: auto` the scanners use the "
-                     "e5-embedding stage instead, with `stage: encoder` their semantic stage is off",
-                     type(e).__name__, e)
+        _log.warning("guard encoder (weights/%s) cannot run here (%s: %s); with `stage: auto` the scanners use "
+                     "the e5-embedding stage instead, with `stage: encoder` their semantic stage is off",
+                     WEIGHTS, type(e).__name__, e)
         return None
 
 
