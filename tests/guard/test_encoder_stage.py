@@ -216,3 +216,27 @@ def test_harmful_output_passes_its_stage_to_the_prompt_harm_scanner() -> None:
     assert HarmfulOutputScanner(judge="fallback")._request.stage == "auto"
     with pytest.raises(ValueError, match="stage"):
         HarmfulOutputScanner(judge="fallback", stage="gpu")
+
+
+def test_the_proxy_gives_torch_one_thread_per_call_in_its_pool_threads() -> None:
+    """`guard serve` sets torch's threads before its pool starts; the pool's threads inherit it."""
+    import threading
+
+    import torch
+
+    from xiezhi.guard.proxy.app import limit_torch_threads
+    from xiezhi.guard.proxy.settings import ProxySettings
+
+    assert ProxySettings(upstream="http://127.0.0.1:9/v1").torch_threads == 1
+    before = torch.get_num_threads()
+    seen: list[int] = []
+    try:
+        limit_torch_threads(1)
+        t = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        t.start()
+        t.join()
+        assert seen == [1]
+        limit_torch_threads(0)  # 0 leaves torch alone
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -26,6 +26,8 @@ def serve_proxy(
         "--upstream-key-env", help="environment variable with the upstream's API key (never logged)")] = None,
     timeout: Annotated[float, typer.Option(help="seconds an upstream request may take")] = 120.0,
     guard_threads: Annotated[int, typer.Option(help="threads that run guard checks")] = 4,
+    torch_threads: Annotated[int, typer.Option(
+        help="compute threads per torch call (guard encoder, judge); checks already run side by side (0: torch's default)")] = 1,
     inline_guard_chars: Annotated[int, typer.Option(
         help="input texts up to this many characters are checked on the event loop (0: always in a thread); output checks always run in a thread")] = 2000,
     holdback: Annotated[int, typer.Option(help="streaming: characters held back until the guard has seen more")] = 64,
@@ -39,7 +41,7 @@ def serve_proxy(
 
     from xiezhi.guard import Guard
     from xiezhi.guard.proxy import ProxySettings, create_app
-    from xiezhi.guard.proxy.app import SETTINGS_ENV
+    from xiezhi.guard.proxy.app import SETTINGS_ENV, limit_torch_threads
     from xiezhi.serve.http import keys_from_env, run_uvicorn
 
     upstream_key = None
@@ -51,6 +53,7 @@ def serve_proxy(
     try:
         settings = ProxySettings(upstream=upstream, policy=policy, client_keys=keys_from_env(api_key_env),
                                  upstream_key=upstream_key, timeout_s=timeout, guard_threads=guard_threads,
+                                 torch_threads=torch_threads,
                                  inline_guard_chars=inline_guard_chars,
                                  holdback_chars=holdback, check_output=not no_output_check,
                                  upstream_key_env=upstream_key_env, client_keys_env=api_key_env)
@@ -58,6 +61,7 @@ def serve_proxy(
         err = e.errors()[0]
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise XiezhiError(f"--{'.'.join(str(p) for p in err['loc']).replace('_', '-')}: {msg}") from None
+    limit_torch_threads(settings.torch_threads)
     guard = Guard.from_policy(policy)  # a bad policy is a one-line error before the server starts
     Console(stderr=True).print(
         f"xiezhi guard proxy: http://{host}:{port}/v1 -> {settings.upstream_display} "

@@ -86,6 +86,17 @@ class ProxyState:
             self.metrics.guard_seconds.labels(stage).observe(time.perf_counter() - t0)
 
 
+def limit_torch_threads(n: int) -> None:
+    """Give torch `n` compute threads per call in this process (threads started later inherit it);
+    nothing when `n` is 0 or torch is not installed."""
+    import importlib.util
+
+    if n > 0 and importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(n)
+
+
 def create_app(settings: ProxySettings, guard: Guard | None = None) -> FastAPI:
     """Build the proxy app; the guard is loaded from `settings.policy` unless one is given."""
     from xiezhi.serve.http import install_error_handlers
@@ -95,6 +106,7 @@ def create_app(settings: ProxySettings, guard: Guard | None = None) -> FastAPI:
         from xiezhi.guard import Guard
         from xiezhi.guard.proxy.upstream import Upstream
 
+        limit_torch_threads(settings.torch_threads)  # before the pool's threads start: they inherit it
         g = guard if guard is not None else Guard.from_policy(settings.policy)
         pool = ThreadPoolExecutor(max_workers=settings.guard_threads, thread_name_prefix="xiezhi-guard")
         state = ProxyState(settings, g, Upstream(settings), ProxyMetrics(), pool)

@@ -28,6 +28,10 @@ class ProxySettings(BaseModel):
     connect_timeout_s: float = Field(default=5.0, gt=0)
     max_connections: int = Field(default=256, ge=1)
     guard_threads: int = Field(default=4, ge=1, le=64)
+    torch_threads: int = Field(default=1, ge=0, le=64)
+    """Compute threads of each torch call (the guard encoder, the judge's cross-encoder): the pool
+    already runs checks side by side, and two threads per call on top oversubscribe a small box
+    (0: torch's default)."""
     inline_guard_chars: int = Field(default=2000, ge=0)
     holdback_chars: int = Field(default=64, ge=0)
     scan_every_chars: int = Field(default=64, ge=1)
