@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from xiezhi.encoder import load_e5_encoder  # noqa: E402
-from xiezhi.encoder.finetune import UpperLayers, cached_hidden, length_batches  # noqa: E402
+from xiezhi.encoder.finetune import UpperLayers, add_training_options, cached_hidden, length_batches  # noqa: E402
 from xiezhi.guard.scanners.encoder_stage import OUTPUTS, TOKENS, WEIGHTS, prompt_ids  # noqa: E402
 
 SEED = 0
@@ -123,10 +123,7 @@ def train(args: argparse.Namespace) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--first-trained", type=int, default=6, help="train layers from this one up (0-11)")
-    ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--lr", type=float, default=5e-5, help="peak learning rate of the layers (head: 1e-3)")
-    ap.add_argument("--batch", type=int, default=16)
+    add_training_options(ap)
     ap.add_argument("--tokens", type=int, default=TOKENS)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fusion-fpr", type=float, default=0.01,

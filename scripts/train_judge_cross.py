@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from xiezhi.encoder import load_e5_encoder  # noqa: E402
-from xiezhi.encoder.finetune import UpperLayers, cached_hidden, length_batches  # noqa: E402
+from xiezhi.encoder.finetune import UpperLayers, add_training_options, cached_hidden, length_batches  # noqa: E402
 from xiezhi.judges.cross import WEIGHTS, CrossEncoderJudgeHead, pair_ids  # noqa: E402
 from xiezhi.judges.devdata import load_dev_rows  # noqa: E402
 
@@ -38,10 +38,7 @@ VERSION = "2"
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--first-trained", type=int, default=6, help="train layers from this one up (0-11)")
-    ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--lr", type=float, default=5e-5, help="peak learning rate of the layers (head: 1e-3)")
-    ap.add_argument("--batch", type=int, default=16)
+    add_training_options(ap)
     ap.add_argument("--prompt-tokens", type=int, default=32)
     ap.add_argument("--response-tokens", type=int, default=96)
     ap.add_argument("--cache", type=Path, default=ROOT / "build" / "judge_dev")

@@ -8,6 +8,7 @@ rows of similar length (`length_batches`).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import sys
@@ -21,6 +22,14 @@ import numpy as np
 from xiezhi.encoder.model import E5Encoder
 from xiezhi.encoder.packed import default_path
 from xiezhi.encoder.tuned import pack_layer
+
+
+def add_training_options(ap: argparse.ArgumentParser) -> None:
+    """The options both trainers share: --first-trained, --epochs, --lr, --batch."""
+    ap.add_argument("--first-trained", type=int, default=6, help="train layers from this one up (0-11)")
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--lr", type=float, default=5e-5, help="peak learning rate of the layers (head: 1e-3)")
+    ap.add_argument("--batch", type=int, default=16)
 
 
 def cached_hidden(enc: E5Encoder, ids: list[list[int]], stop: int, cache: Path, batch: int = 32) -> list[Any]:
