@@ -19,6 +19,12 @@ threshold) and the n-gram part is within the gate of the operating point (widene
 ``block_at`` is below 0.5), so most everyday prompts stay on the sub-millisecond path. Both
 scanners report the fused risk. Prompts past 4,000 characters are scored by n-gram windows at
 run time (the worst window wins) but by their first 4,000 characters in training.
+
+Veto (``veto``, default 4, logit units; ``null`` turns it off; guard encoder only): a prompt that
+rules or n-grams block on its plain text alone, with no evasion signal, is read by the guard
+encoder too, and when both of its logits are more than ``veto`` below 0 the fused risk replaces
+the block. Look-alikes ("what does DAN mean?", "让新的规则覆盖旧的规则") were most of the
+false positives left; decoded payloads, pinyin and disguised text are never vetoed.
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ from typing import TYPE_CHECKING
 from xiezhi.guard.scanners.base import ScanContext, ScanResult
 from xiezhi.guard.scanners.common import BaseScanner, cached_normalize, logit_of, noisy_or, sigmoid
 from xiezhi.guard.scanners.e5head import check_semantic_options, check_stage, deferred_list, fused_or_none
+from xiezhi.guard.scanners.encoder_stage import EncoderAttackStage
 from xiezhi.guard.scanners.rules import Rule, match_rules
 from xiezhi.guard.scanners.textmodel import shared_heads
+from xiezhi.types import XiezhiError
 
 if TYPE_CHECKING:
     from xiezhi.guard.scanners.e5head import E5AttackHead
@@ -112,12 +120,15 @@ class AttackScanner(BaseScanner):
 
     def __init__(self, use_model: bool = True, signal_weight: float = 0.5, semantic: bool = True,
                  gate: float | None = None, block_at: float = 0.5, band_low: float | None = None,
-                 band_high: float | None = None, stage: str = "auto") -> None:
+                 band_high: float | None = None, stage: str = "auto", veto: float | None = 4.0) -> None:
         if band_low is not None or band_high is not None:
             raise ValueError("band_low / band_high are gone: the semantic stage now fuses e5 with the n-gram heads "
                              "behind a `gate` (logit units below the threshold; default from the weights)")
         check_semantic_options(gate, block_at)
         self.stage = check_stage(stage)
+        if veto is not None and veto <= 0:
+            raise ValueError(f"veto must be > 0 (logit units below 0) or null, got {veto}")
+        self.veto = veto
         self.use_model = use_model
         self.signal_weight = signal_weight
         self.semantic = semantic
@@ -137,11 +148,37 @@ class AttackScanner(BaseScanner):
 
         return shared_e5_attack_head(self.stage)
 
+    def _vetoed(self, fusion: EncoderAttackStage, body: str, text_logits: dict[str, float], best: float,
+                reasons: list[str]) -> ScanResult:
+        """A prompt that rules or n-grams block on its text alone, checked by the guard encoder: when
+        both of its logits are more than `veto` below 0 (sure the prompt is neither an attack nor a
+        harmful request), the fused risk replaces the block. Only for the text view without
+        evasion signals: decoded payloads and disguised text are never vetoed (the encoder reads
+        the text as it is). Deferred like the semantic stage on the proxy's event loop."""
+        deferred = deferred_list()
+        if deferred is not None:
+            deferred.append(self.head)
+            return self.result(best, reasons)
+
+        def logits() -> tuple[float, float]:
+            return fusion.encoder.logit(body, "attack"), fusion.encoder.logit(body, "harmful")
+
+        try:
+            attack, harmful = logits()
+        except (XiezhiError, OSError, RuntimeError, ValueError):
+            return self.result(best, reasons)  # the encoder failed: the block stands
+        if max(attack, harmful) >= -self.veto:  # type: ignore[operator]
+            return self.result(best, reasons)
+        part = fusion.ngram_part(text_logits["injection"], text_logits["jailbreak"])
+        p = fusion.fused(body, part)
+        return self.result(p, [*reasons, f"semantic: encoder veto (attack {attack:.1f}, harmful {harmful:.1f}), "
+                                          f"fused p={p:.2f}"])
+
     def scan(self, text: str, context: ScanContext) -> ScanResult:
         norm = cached_normalize(text)
         heads = shared_heads() if self.use_model else None
         fusion = self._fusion() if heads is not None else None
-        best, reasons = 0.0, []
+        best, reasons, best_view = 0.0, [], ""
         views = norm.all_views()
         mention = mention_view(norm.text)
         if mention is not None:  # the quoted phrase is talked about, not used: score the rest
@@ -159,7 +196,7 @@ class AttackScanner(BaseScanner):
             if view != "text" and risk >= 0.5:
                 risk = noisy_or(risk, 0.3)  # a hidden attack is worse than a plain one
             if risk > best:
-                best = risk
+                best, best_view = risk, view
                 reasons = [f"{view}: rule {n}" for n in names]
                 if model >= 0.5:
                     reasons.append(f"{view}: model {self.head} p={model:.2f}")
@@ -167,11 +204,14 @@ class AttackScanner(BaseScanner):
         if pinyin:
             rule_risk, names = match_rules(pinyin, tuple(r for r in self.rules if r.name.startswith("pinyin")))
             if rule_risk > best:
-                best, reasons = rule_risk, [f"pinyin: rule {n}" for n in names]
+                best, reasons, best_view = rule_risk, [f"pinyin: rule {n}" for n in names], "pinyin"
         if norm.signals:
             sig = max(norm.signals.values()) * self.signal_weight
             best = noisy_or(best, sig)
             reasons += [f"evasion: {k}" for k in sorted(norm.signals)]
+        if (best >= self.block_at and best_view == "text" and not norm.signals and self.veto is not None
+                and isinstance(fusion, EncoderAttackStage) and text_logits):
+            return self._vetoed(fusion, mention if mention is not None else norm.text, text_logits, best, reasons)
         other = "jailbreak" if self.head == "injection" else "injection"
         if (fusion is not None and text_logits and best < self.block_at
                 and text_logits[other] < logit_of(self.block_at)):
