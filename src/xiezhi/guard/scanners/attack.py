@@ -30,6 +30,7 @@ false positives left; decoded payloads, pinyin and disguised text are never veto
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from typing import TYPE_CHECKING
 
@@ -39,11 +40,11 @@ from xiezhi.guard.scanners.e5head import check_semantic_options, check_stage, de
 from xiezhi.guard.scanners.encoder_stage import EncoderAttackStage
 from xiezhi.guard.scanners.rules import Rule, match_rules
 from xiezhi.guard.scanners.textmodel import shared_heads
-from xiezhi.types import XiezhiError
 
 if TYPE_CHECKING:
     from xiezhi.guard.scanners.e5head import E5AttackHead
 
+_log = logging.getLogger(__name__)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # A request *about* a short quoted phrase (translate it, what does it mean, why does it work,
@@ -149,36 +150,38 @@ class AttackScanner(BaseScanner):
         return shared_e5_attack_head(self.stage)
 
     def _vetoed(self, fusion: EncoderAttackStage, body: str, text_logits: dict[str, float], best: float,
-                reasons: list[str]) -> ScanResult:
-        """A prompt that rules or n-grams block on its text alone, checked by the guard encoder: when
-        both of its logits are more than `veto` below 0 (sure the prompt is neither an attack nor a
-        harmful request), the fused risk replaces the block. Only for the text view without
-        evasion signals: decoded payloads and disguised text are never vetoed (the encoder reads
-        the text as it is). Deferred like the semantic stage on the proxy's event loop."""
-        deferred = deferred_list()
-        if deferred is not None:
-            deferred.append(self.head)
-            return self.result(best, reasons)
-
-        def logits() -> tuple[float, float]:
-            return fusion.encoder.logit(body, "attack"), fusion.encoder.logit(body, "harmful")
-
+                other_views: float, reasons: list[str]) -> ScanResult:
+        """A prompt that rules or n-grams block on its text, checked by the guard encoder: when both
+        of its logits are more than `veto` below 0 (sure the prompt is neither an attack nor a
+        harmful request), the fused risk replaces the text's risk. Never for a text the encoder
+        does not read whole (its token budget) or with evasion signals, and the other views
+        (decoded payloads, leetspeak, pinyin: `other_views`, their highest risk) still count in
+        full. Deferred like the semantic stage on the proxy's event loop; an encoder failure
+        leaves the block standing, with a warning."""
         try:
-            attack, harmful = logits()
-        except (XiezhiError, OSError, RuntimeError, ValueError):
-            return self.result(best, reasons)  # the encoder failed: the block stands
+            if not fusion.encoder.reads_whole(body):  # an attack in the middle of a long text is cut out
+                return self.result(best, reasons)
+            deferred = deferred_list()
+            if deferred is not None:
+                deferred.append(self.head)
+                return self.result(best, reasons)
+            attack, harmful = fusion.encoder.logit(body, "attack"), fusion.encoder.logit(body, "harmful")
+        except Exception as e:  # the veto only ever lowers a risk: without it the block stands
+            _log.warning("guard encoder veto (%s) skipped for one text: %s: %s", self.head, type(e).__name__, e)
+            return self.result(best, reasons)
         if max(attack, harmful) >= -self.veto:  # type: ignore[operator]
             return self.result(best, reasons)
         part = fusion.ngram_part(text_logits["injection"], text_logits["jailbreak"])
-        p = fusion.fused(body, part)
-        return self.result(p, [*reasons, f"semantic: encoder veto (attack {attack:.1f}, harmful {harmful:.1f}), "
-                                          f"fused p={p:.2f}"])
+        p = sigmoid(part + fusion.w_e5 * attack)
+        risk = max(p, other_views)
+        return self.result(risk, [*reasons, f"semantic: encoder veto (attack {attack:.1f}, harmful {harmful:.1f}), "
+                                             f"fused p={p:.2f}"])
 
     def scan(self, text: str, context: ScanContext) -> ScanResult:
         norm = cached_normalize(text)
         heads = shared_heads() if self.use_model else None
         fusion = self._fusion() if heads is not None else None
-        best, reasons, best_view = 0.0, [], ""
+        best, reasons, best_view, other_views = 0.0, [], "", 0.0
         views = norm.all_views()
         mention = mention_view(norm.text)
         if mention is not None:  # the quoted phrase is talked about, not used: score the rest
@@ -195,6 +198,8 @@ class AttackScanner(BaseScanner):
             risk = noisy_or(rule_risk, model)
             if view != "text" and risk >= 0.5:
                 risk = noisy_or(risk, 0.3)  # a hidden attack is worse than a plain one
+            if view != "text":
+                other_views = max(other_views, risk)
             if risk > best:
                 best, best_view = risk, view
                 reasons = [f"{view}: rule {n}" for n in names]
@@ -203,6 +208,7 @@ class AttackScanner(BaseScanner):
         pinyin = pinyin_view(mention if mention is not None else norm.text)
         if pinyin:
             rule_risk, names = match_rules(pinyin, tuple(r for r in self.rules if r.name.startswith("pinyin")))
+            other_views = max(other_views, rule_risk)
             if rule_risk > best:
                 best, reasons, best_view = rule_risk, [f"pinyin: rule {n}" for n in names], "pinyin"
         if norm.signals:
@@ -211,7 +217,8 @@ class AttackScanner(BaseScanner):
             reasons += [f"evasion: {k}" for k in sorted(norm.signals)]
         if (best >= self.block_at and best_view == "text" and not norm.signals and self.veto is not None
                 and isinstance(fusion, EncoderAttackStage) and text_logits):
-            return self._vetoed(fusion, mention if mention is not None else norm.text, text_logits, best, reasons)
+            return self._vetoed(fusion, mention if mention is not None else norm.text, text_logits, best, other_views,
+                                reasons)
         other = "jailbreak" if self.head == "injection" else "injection"
         if (fusion is not None and text_logits and best < self.block_at
                 and text_logits[other] < logit_of(self.block_at)):

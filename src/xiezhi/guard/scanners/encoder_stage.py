@@ -74,6 +74,12 @@ class GuardEncoder:
         """One output's logit for a normalised prompt (memoised: the scanners of one check share it)."""
         return self.memo(text)[OUTPUTS.index(output)]
 
+    def reads_whole(self, text: str) -> bool:
+        """Whether the encoder reads all of `text` (it fits the token budget, so no middle is cut out)."""
+        if len(text) > 8 * self.tokens:  # no budget of tokens holds that many characters
+            return False
+        return len(self.tuned.encoder.tokenizer.ids(["query: " + text])[0]) <= self.tokens
+
     def batch_logits(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
         """(n, 2) logits of normalised prompts (for training and benchmarks)."""
         return self.tuned.logits(prompt_ids(self.tuned.encoder, texts, self.tokens), batch)
