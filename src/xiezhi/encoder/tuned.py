@@ -109,6 +109,11 @@ def read_npz(package: str, filename: str, trainer: str, meta_only: bool = False)
         raise XiezhiError(f"weights {filename} cannot be read ({type(e).__name__}: {e}); run {trainer}") from None
 
 
+def torch_dtype(torch: Any, precision: str) -> Any:
+    """The torch dtype of a resolved precision (``fp32``/``bf16``)."""
+    return torch.bfloat16 if precision == "bf16" else torch.float32
+
+
 _base: dict[tuple[int, str], dict[str, Any]] = {}
 _base_lock = threading.Lock()
 
@@ -119,7 +124,7 @@ def shared_base_layer(encoder: E5Encoder, i: int, precision: str) -> dict[str, A
     with _base_lock:
         if key not in _base:
             torch = encoder.torch
-            dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+            dtype = torch_dtype(torch, precision)
             _base[key] = {k: torch.from_numpy(v).to(dtype) for k, v in encoder.base_layer(i).items()}
         return _base[key]
 
@@ -135,7 +140,7 @@ class TunedEncoder:
         self.encoder = encoder
         torch = encoder.torch
         self.precision = resolve_precision(precision)
-        self.dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+        self.dtype = torch_dtype(torch, self.precision)
         self.first_trained = first_trained
         self.layers: list[dict[str, Any]] = []  # in the run precision; no float32 copy is kept for bf16
         for i in range(encoder.n_layers):

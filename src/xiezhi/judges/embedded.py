@@ -22,12 +22,12 @@ import functools
 import json
 import re
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 
 import numpy as np
 
 from xiezhi.encoder.model import require_torch
+from xiezhi.encoder.tuned import read_npz
 from xiezhi.judges.base import BaseJudge
 from xiezhi.judges.cross import cross_meta, load_cross_head, resolve_precision
 from xiezhi.judges.degenerate import degenerate_reason, loop_unit
@@ -59,13 +59,8 @@ def _short_plain_answer(response: str) -> bool:
 @functools.lru_cache(maxsize=4)
 def load_weights(name: str = "embedded.npz") -> dict[str, Any]:
     """The shipped head weights and their metadata."""
-    ref = resources.files("xiezhi.judges").joinpath(f"weights/{name}")
-    try:
-        with resources.as_file(ref) as path, np.load(path) as z:
-            out: dict[str, Any] = {k: z[k] for k in z.files if k != "meta"}
-            out["meta"] = json.loads(str(z["meta"]))
-    except FileNotFoundError:
-        raise XiezhiError(f"embedded judge weights {name} are missing; run scripts/train_judge.py") from None
+    out: dict[str, Any] = dict(read_npz("xiezhi.judges", name, "scripts/train_judge.py"))
+    out["meta"] = json.loads(str(out["meta"]))
     return out
 
 

@@ -171,8 +171,7 @@ class AttackScanner(BaseScanner):
             return self.result(best, reasons)
         if max(attack, harmful) >= -self.veto:  # type: ignore[operator]
             return self.result(best, reasons)
-        part = fusion.ngram_part(text_logits["injection"], text_logits["jailbreak"])
-        p = sigmoid(part + fusion.w_e5 * attack)
+        p = fusion.combine(fusion.ngram_part(text_logits["injection"], text_logits["jailbreak"]), attack)
         risk = max(p, other_views)
         return self.result(risk, [*reasons, f"semantic: encoder veto (attack {attack:.1f}, harmful {harmful:.1f}), "
                                              f"fused p={p:.2f}"])

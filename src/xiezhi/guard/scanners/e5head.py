@@ -22,7 +22,7 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from xiezhi.guard.scanners.common import logit_of, sigmoid
 from xiezhi.types import XiezhiError
@@ -119,7 +119,11 @@ class FusedStage:
 
     def fused(self, text: str, ngram_part: float) -> float:
         """P of the fused heads, given the n-gram part (`ngram_part`)."""
-        return sigmoid(ngram_part + self.w_e5 * self.e5_logit(text))
+        return self.combine(ngram_part, self.e5_logit(text))
+
+    def combine(self, ngram_part: float, e5_logit: float) -> float:
+        """P of the fused heads from both parts (for a caller that already has the e5 logit)."""
+        return sigmoid(ngram_part + self.w_e5 * e5_logit)
 
     def needs_e5(self, ngram_part: float, gate: float | None, block_at: float) -> bool:
         """Whether the n-gram part is within the gate (`gate` when a policy sets one, else the
@@ -209,16 +213,24 @@ def check_stage(stage: str) -> str:
     return stage
 
 
-@functools.lru_cache(maxsize=4)
-def shared_e5_harmful_fusion(stage: str = "auto") -> E5HarmfulFusion | None:
-    """The harmful-request semantic stage of kind `stage` (None when it cannot run here: it is then off)."""
+def _semantic_stage(stage: str, index: int, path: Path, kind: type[_Stage]) -> _Stage | None:
+    """The semantic stage of kind `stage`: the guard encoder's (`encoder_stages()[index]`) unless
+    `stage` is ``e5`` or, for ``auto``, the encoder cannot run; else the e5 stage from `path`."""
     if check_stage(stage) != "e5":
         from xiezhi.guard.scanners.encoder_stage import encoder_stages
 
         stages = encoder_stages()
-        if stages is not None or stage == "encoder":
-            return None if stages is None else stages[1]
-    return _load_stage(E5_HARMFUL_WEIGHTS, E5HarmfulFusion)
+        if stages is not None:
+            return cast(_Stage, stages[index])
+        if stage == "encoder":
+            return None
+    return _load_stage(path, kind)
+
+
+@functools.lru_cache(maxsize=4)
+def shared_e5_harmful_fusion(stage: str = "auto") -> E5HarmfulFusion | None:
+    """The harmful-request semantic stage of kind `stage` (None when it cannot run here: it is then off)."""
+    return _semantic_stage(stage, 1, E5_HARMFUL_WEIGHTS, E5HarmfulFusion)
 
 
 # Set by `deferring_semantic()`: the semantic stages are skipped and recorded here instead of run.
@@ -250,13 +262,7 @@ def deferred_list() -> list[str] | None:
 @functools.lru_cache(maxsize=4)
 def shared_e5_attack_head(stage: str = "auto") -> E5AttackHead | None:
     """The injection / jailbreak semantic stage of kind `stage` (None when it cannot run here: it is then off)."""
-    if check_stage(stage) != "e5":
-        from xiezhi.guard.scanners.encoder_stage import encoder_stages
-
-        stages = encoder_stages()
-        if stages is not None or stage == "encoder":
-            return None if stages is None else stages[0]
-    return _load_stage(E5_ATTACK_WEIGHTS, E5AttackHead)
+    return _semantic_stage(stage, 0, E5_ATTACK_WEIGHTS, E5AttackHead)
 
 
 @functools.lru_cache(maxsize=4)
