@@ -138,7 +138,10 @@ _QUERY_SECRET = re.compile(r"((?<=[?&#;])(?:[\w.-]*(?:key|token|secret|password|
 ("max_tokens=256", "exit code=1")."""
 _BEARER = re.compile(r"\b(bearer|(?<=authorization: )basic|(?<=authorization: )token|(?<=authorization: )apikey)"
                      r"\s+[A-Za-z0-9._~+/=-]{6,}", re.I)
-_KEY_HEADER = re.compile(r"\b((?:x-)?(?:api-?key|auth-token|access-token|subscription-key)\s*:\s*)[^\s&#]+", re.I)
+_KEY_HEADER = re.compile(r"""((?<![A-Za-z0-9])(?:x-)?(?:api[-_]?key|auth[-_]token|access[-_]token|refresh[-_]token|client[-_]secret"""
+                         r"""|secret[-_]key|subscription[-_]key)["']?\s*[:=]\s*["']?)[^\s&#"',}]+""", re.I)
+"""A secret-named field with its value: an HTTP header (``x-api-key: ...``), JSON (``"api_key": "..."``),
+YAML (``api_key: ...``) or an assignment (``API_KEY=...``), as an upstream's error message may echo it."""
 
 
 def redact_text(text: str) -> str:

@@ -64,8 +64,13 @@ def test_redaction_masks_query_keys_and_bearer_tokens() -> None:
     assert redact_text("https://h/v1?subscription-key=A1B2C3&x=1") == "https://h/v1?subscription-key=***&x=1"
     assert redact_text("https://h/cb#client_secret=QQ12345 x-api-key: KKK12345") == "https://h/cb#client_secret=*** x-api-key: ***"
     assert redact_text("https://h/v1?keyword=cats") == "https://h/v1?keyword=cats"
+    # an upstream error that echoes its configuration as JSON, YAML or an environment line
+    assert redact_text('{"api_key": "abcd1234efgh", "model": "m"}') == '{"api_key": "***", "model": "m"}'
+    assert redact_text("api_key: plainsecret99\nmodel: m") == "api_key: ***\nmodel: m"
+    assert redact_text("OPENAI_API_KEY=zzz12345 python run.py") == "OPENAI_API_KEY=*** python run.py"
+    assert redact_text("{'client_secret': 'q1w2e3r4'}") == "{'client_secret': '***'}"
     # prose and settings are not secrets
-    for text in ("max_tokens=256", "exit code=1", "the token budget", "basic ingredients matter",
+    for text in ("max_tokens=256", "exit code=1", "the token budget", "basic ingredients matter", "an API key: see docs",
                  "访问 https://example.com。联系我们：admin@example.com"):
         assert redact_text(text) == text
     assert redact({"system_prompt": "use max_tokens=5 and Token limits"})["system_prompt"] == \
