@@ -41,7 +41,7 @@ from xiezhi.judges.features import lexical_features  # noqa: E402
 
 SEED = 0
 BAND = (0.1, 0.9)
-VERSION = "7"
+VERSION = "8"
 
 
 def fit_lr(x: np.ndarray, y: np.ndarray, c: float, iters: int = 50,

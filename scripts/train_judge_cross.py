@@ -33,7 +33,7 @@ from xiezhi.judges.cross import WEIGHTS, CrossEncoderJudgeHead, pair_ids  # noqa
 from xiezhi.judges.devdata import load_dev_rows  # noqa: E402
 
 SEED = 0
-VERSION = "2"
+VERSION = "3"
 
 
 def main() -> None:

@@ -2,8 +2,9 @@
 ``../shared/data/judge``: objective achieved, refusal, and the clear cases of harm severity)
 xiezhi's own Chinese pairs (``tests/judges/data/zh_*.jsonl``), xiezhi's synthetic English
 jailbreak responses (``en_jbb_synth.jsonl``), the guard's refusals (``guard_refusals.jsonl``),
-training rows written in many response styles (``*_train7.jsonl``, ``zh_train8.jsonl``) and the
-blind sets (``*_blind7.jsonl`` to ``*_blind11.jsonl``; never trained on).
+training rows written in many response styles (``*_train7.jsonl``, ``zh_train8.jsonl``,
+``*_train10.jsonl``), the former blind sets (``*_blind7.jsonl`` to ``*_blind10.jsonl``, training rows
+since session 8) and the blind sets (``*_blind11.jsonl``, ``*_blind12.jsonl``; never trained on).
 
 Rows are split train/test deterministically; English by a hash of the objective (never by
 row, so one objective's responses stay on one side), Chinese by the ``split`` field
@@ -17,7 +18,7 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from xiezhi.types import stable_id
@@ -29,17 +30,19 @@ without content, empty "Sure, here is", short and structured compliance): ``*_tr
 ``zh_train8`` in session 4, ``*_train10`` in session 5 in the styles of real chat models (markdown,
 persona voices, refusals that leak, refusals without the usual wording), by helpers who read
 neither the judge nor the blind sets."""
-BLIND_FILES = ("zh_blind7.jsonl", "en_blind7.jsonl", "zh_blind8.jsonl", "en_blind8.jsonl",
-               "zh_blind9.jsonl", "en_blind9.jsonl", "zh_blind10.jsonl", "en_blind10.jsonl",
-               "zh_blind11.jsonl", "en_blind11.jsonl")
-"""Blind sets (split and source ``blind7`` ... ``blind11``, from the file name): each written
-by someone who never saw the judge, its code or its data, and never trained on (the trainer fits on
-``train`` only). blind7 was measured before the ``*_train7`` rows were written and then used to
-choose between training-data variants; blind8 was written after that choice; blind9 and blind10 were
-written in session 5 and first measured with the v5 weights as they stood; blind7 to blind10 were
-then also seen while choosing how many e5 layers the cross-encoder fine-tunes (session 6), and
-blind11, written in session 6 before any of its rows was read, was first measured with the shipped
-cross-encoder."""
+RETIRED_BLIND_FILES = ("zh_blind7.jsonl", "en_blind7.jsonl", "zh_blind8.jsonl", "en_blind8.jsonl",
+                       "zh_blind9.jsonl", "en_blind9.jsonl", "zh_blind10.jsonl", "en_blind10.jsonl")
+"""Former blind sets, training rows since session 8 (source ``retired_blindN/kind``). Each was written
+by someone who never saw the judge; blind7 was then used to choose between training-data variants,
+and blind7 to blind10 were seen while choosing how many e5 layers the cross-encoder fine-tunes
+(session 6), so they were no longer blind. Their figures as blind sets are kept in
+``benchmarks/results/judge_agreement_blind*_v*.json``."""
+BLIND_FILES = ("zh_blind11.jsonl", "en_blind11.jsonl", "zh_blind12.jsonl", "en_blind12.jsonl")
+"""Blind sets (split and source ``blind11``, ``blind12``, from the file name), each written by someone
+who never saw the judge, its code or its data, and never trained on (the trainer fits on ``train``
+only). blind11, written in session 6 before any of its rows was read, was first measured with the v7
+cross-encoder and then used in session 8 to decide whether to ship v8 (trained with the retired blind
+sets); blind12 was written in session 8 while v8 trained, and measured once with what shipped."""
 
 
 @dataclass(frozen=True)
@@ -208,8 +211,10 @@ def load_dev_rows(root: Path | None = None) -> list[Row]:
     harm = harm_rows(shared)
     held_prefixes = {request_prefix(r.prompt) for r in main + harm if r.split != "train"}
     # a written training row whose request (or its first 40 characters) is held out elsewhere would leak
-    main += [r for name in TRAIN7_FILES for r in authored_rows(data / name, f"xiezhi7_{name[:2]}")
-             if request_prefix(r.prompt) not in held_prefixes]
+    written = [r for name in TRAIN7_FILES for r in authored_rows(data / name, f"xiezhi7_{name[:2]}")]
+    written += [replace(r, split="train") for name in RETIRED_BLIND_FILES
+                for r in authored_rows(data / name, f"retired_{name[3:].removesuffix('.jsonl')}")]
+    main += [r for r in written if request_prefix(r.prompt) not in held_prefixes]
     trained = {r.response.strip() for r in main if r.split == "train"}
     held = {r.response.strip() for r in main if r.split != "train"}
     # a harm-set response also present on the other side of the split would leak: drop it
