@@ -138,10 +138,31 @@ _QUERY_SECRET = re.compile(r"((?<=[?&#;])(?:[\w.-]*(?:key|token|secret|password|
 ("max_tokens=256", "exit code=1")."""
 _BEARER = re.compile(r"\b(bearer|(?<=authorization: )basic|(?<=authorization: )token|(?<=authorization: )apikey)"
                      r"\s+[A-Za-z0-9._~+/=-]{6,}", re.I)
-_KEY_HEADER = re.compile(r"""((?<![A-Za-z0-9])(?:x-)?(?:api[-_]?key|auth[-_]token|access[-_]token|refresh[-_]token|client[-_]secret"""
-                         r"""|secret[-_]key|subscription[-_]key)["']?\s*[:=]\s*["']?)[^\s&#"',}]+""", re.I)
+_SECRET_NAME = (r"(?:(?<![A-Za-z0-9])|(?-i:(?<=[a-z])(?=[A-Z])))"  # a word start, or camelCase (openaiApiKey)
+                r"(?:x-)?(?:api[-_]?key|(?:auth|access|refresh|bearer|id)[-_]?token|client[-_]?secret|private[-_]?key"
+                r"|(?:aws[-_]?)?secret(?:[-_]?access)?(?:[-_]?key)?|subscription[-_]?key|password|passwd|pwd"
+                r"|(?:[A-Za-z0-9]+[-_])?token)")
+_KEY_HEADER = re.compile(
+    rf"""({_SECRET_NAME}["'\]]{{0,2}}[ \t]*(?:=>|[:=：＝])[ \t]*)"""
+    r"""(?:"(?P<dq>(?:[^"\\\n]|\\.)+)"|'(?P<sq>(?:[^'\\\n]|\\.)+)'|`(?P<bq>[^`\n]+)`"""
+    r"""|(?P<bare>(?=[^\s&#"',;}\])]*[0-9])[^\s&#"',;}\])]{6,}|[^\s&#"',;}\])]{16,}))""", re.I)
 """A secret-named field with its value: an HTTP header (``x-api-key: ...``), JSON (``"api_key": "..."``),
-YAML (``api_key: ...``) or an assignment (``API_KEY=...``), as an upstream's error message may echo it."""
+YAML, PHP/Ruby (``'api_key' => '...'``) or an assignment (``API_KEY=...``), as an upstream's error
+message may echo it. A quoted value is masked whole; an unquoted one when it looks like a secret
+(six characters with a digit, or sixteen), so prose and code stay (``api_key: str``, ``token: expired``).
+Spaces and tabs only around the separator: the next line is never taken for the value."""
+_AUTH = re.compile(r"""(authorization["']?[ \t]*[:=：][ \t]*["']?(?:(?:basic|token|apikey|bearer)[ \t]+)?)"""
+                   r"(?!(?:basic|token|apikey|bearer)\b)[A-Za-z0-9._~+/=-]{6,}", re.I)
+"""An ``Authorization`` header's credentials in any spelling (a header line, a JSON or dict repr)."""
+_PROVIDED = re.compile(r"""(api key provided:[ \t]*)[^\s.,"'}]{6,}""", re.I)
+"""OpenAI's "Incorrect API key provided: ..." echoes a key that has no ``sk-`` shape as it is."""
+
+
+def _mask_field(m: re.Match[str]) -> str:
+    for group, quote in (("dq", '"'), ("sq", "'"), ("bq", "`")):
+        if m.group(group) is not None:
+            return f"{m.group(1)}{quote}{REDACTED}{quote}"
+    return f"{m.group(1)}{REDACTED}"
 
 
 def redact_text(text: str) -> str:
@@ -150,5 +171,7 @@ def redact_text(text: str) -> str:
     text = _URL_CRED.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
     text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    text = _KEY_HEADER.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = _AUTH.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = _KEY_HEADER.sub(_mask_field, text)
+    text = _PROVIDED.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
     return _KEY_LIKE.sub(REDACTED, text)
