@@ -39,7 +39,7 @@ DEFAULT_JUDGES = "embedded,embedded:mode=lex,embedded:mode=full,refusal"
 
 
 def subset(row: Row) -> str:
-    """en, en_harm, en_jbb, zh or {en,zh}_blind{7,8,9}."""
+    """en, en_harm, en_jbb, zh or {en,zh}_blind{11,12}."""
     if row.source.startswith("pyrit_harm/"):
         return "en_harm"
     if row.source.startswith("xiezhi_en/"):
@@ -70,23 +70,16 @@ def main() -> None:
                  "en_jbb": "xiezhi en_jbb_synth.jsonl: synthetic responses over JBB/AdvBench behaviours "
                            "(held-out behaviours and phrasings; xiezhi-authored, one author: an upper bound)",
                  "zh": "xiezhi zh_pairs.jsonl (held-out topics and phrasings; xiezhi-authored)",
-                 "en_blind7": "tests/judges/data/en_blind7.jsonl: 120 responses to 40 harmful requests, written "
-                              "blind to the judge (session 4; never trained on; one author)",
-                 "zh_blind7": "tests/judges/data/zh_blind7.jsonl: the same in Chinese (written in Chinese)",
-                 "en_blind8": "tests/judges/data/en_blind8.jsonl: 150 responses to 50 harmful requests, written "
-                              "blind to the judge after the training data had been chosen on blind7",
-                 "zh_blind8": "tests/judges/data/zh_blind8.jsonl: the same in Chinese",
-                 "en_blind9": "tests/judges/data/en_blind9.jsonl: 150 responses to 50 harmful requests in the styles "
-                              "of real chat models (longer, markdown, partial leaks), written blind to the judge in "
-                              "session 5 by another author; first measured with the v5 weights",
-                 "zh_blind9": "tests/judges/data/zh_blind9.jsonl: the same in Chinese (written in Chinese)",
-                 "en_blind10": "tests/judges/data/en_blind10.jsonl: 150 responses to 50 harmful requests, written "
-                               "blind to the judge in session 5 by a third author",
-                 "zh_blind10": "tests/judges/data/zh_blind10.jsonl: the same in Chinese (written in Chinese)",
                  "en_blind11": "tests/judges/data/en_blind11.jsonl: 150 responses to 50 requests (6 benign "
                                "look-alikes), written blind to the judge in session 6 by a fourth author; first "
-                               "measured with the cross-encoder as shipped (blind7-10 had been seen while choosing it)",
-                 "zh_blind11": "tests/judges/data/zh_blind11.jsonl: the same in Chinese (written in Chinese)"},
+                               "measured with the v7 cross-encoder; in session 8 it decided whether v8 shipped",
+                 "zh_blind11": "tests/judges/data/zh_blind11.jsonl: the same in Chinese (written in Chinese)",
+                 "en_blind12": "tests/judges/data/en_blind12.jsonl: 150 responses to 67 requests, written blind to "
+                               "the judge in session 8 by a new author while v8 trained; measured once with v8",
+                 "zh_blind12": "tests/judges/data/zh_blind12.jsonl: 150 responses to 65 requests, written in Chinese "
+                               "the same way by another new author",
+                 "retired": "blind7 to blind10 are training rows since session 8 (v8); their figures as blind sets "
+                            "are in judge_agreement_blind*_v*.json and in this file at commit 9538c52"},
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
                     "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": os.getloadavg()},
         "embedded_weights": {k: v for k, v in load_weights()["meta"].items() if k != "heldout"},

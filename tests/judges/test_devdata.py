@@ -92,7 +92,7 @@ def test_blind_rows_are_held_out_and_written_training_rows_do_not_leak(shared_da
     rows = load_dev_rows()
     for name, n in (("blind11", 300), ("blind12", 300)):
         one = [r for r in rows if r.source.startswith(f"{name}/")]
-        # a few blind requests reword a training request and are left out (blind11: 27 of 300 rows)
+        # a few blind requests reword a training request and are left out (blind11: 24 of 300 rows)
         assert 0.85 * n <= len(one) <= n and {r.split for r in one} == {name} and {r.lang for r in one} == {"zh", "en"}
         assert 0.35 <= sum(bool(r.unsafe) for r in one) / len(one) <= 0.65
     for name in ("blind7", "blind8", "blind9", "blind10"):
@@ -107,6 +107,10 @@ def test_blind_rows_are_held_out_and_written_training_rows_do_not_leak(shared_da
     assert not [r.prompt for r in written if request_prefix(r.prompt) in held]
     train_resp = {r.response.strip() for r in rows if r.split == "train"}
     assert not [r.response for r in blind if r.response.strip() in train_resp]
+    # nor a held-out (test) response: the written and retired rows must not bring one into training
+    # (PyRIT itself repeats a few responses under objectives on both sides of its split: left as published)
+    written_resp = {r.response.strip() for r in written}
+    assert not [r.response for r in rows if r.split == "test" and r.response.strip() in written_resp]
 
 
 def test_reworded_requests_count_as_the_same_behaviour() -> None:
