@@ -81,6 +81,14 @@ WRITTEN_FILES: tuple[tuple[str, str, str, bool], ...] = (
     ("attack_batch7", "tsv", "batch7_attack", False),
     ("benign_batch7", "benign", "batch7_benign", False),
     ("lookalike_batch7", "benign", "batch7_lookalike", True),
+    # eighth batch (session 8): mostly look-alikes (quoted attacks asked about, research and CTF
+    # write-ups about jailbreaks, reviews of the user's own system prompt, self-corrections, pasted
+    # text with imperatives meant for people, harmless personas and device "jailbreaks"), with
+    # attacks of the same surface shapes; briefed after fresh11's first look (its misses were read),
+    # written by helpers who read neither the guard nor any blind set
+    ("attack_batch8", "tsv", "batch8_attack", False),
+    ("benign_batch8", "benign", "batch8_benign", False),
+    ("lookalike_batch8", "benign", "batch8_lookalike", True),
 )
 """Hand-written prompt files in `OWN` besides the attack templates and the blind sets."""
 BLIND_SPLITS = ("fresh8", "fresh9", "fresh10", "fresh11")
