@@ -148,10 +148,13 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     all_rows = _load_train_module().load_rows()
+    from xiezhi.encoder.tuned import cpu_summary
+
     result: dict[str, Any] = {
         "command": " ".join(["python", "benchmarks/guard_detection.py", *sys.argv[1:]]),
         "machine": f"{platform.machine()} {platform.processor()}, {os.cpu_count()} CPUs, "
                    f"Python {platform.python_version()}",
+        "cpu": cpu_summary(),
         "notes": "test = hash-held-out rows/templates/openings of every source; fresh = prompts written after "
                  "the heads, rules and lexicon were frozen. TPR counts injection+jailbreak prompts blocked; "
                  "FPR counts benign prompts (look-alikes included) blocked; 'harmful blocked' is the block "

@@ -107,9 +107,12 @@ def main() -> None:
             semantic.append(any(memo.cache_info().currsize > 0 for memo in memos))
     all_ms = [ms for _, ms in lat]
     sem_ms = [ms for (_, ms), s in zip(lat, semantic, strict=True) if s]
+    from xiezhi.encoder.tuned import cpu_summary
+
     res: dict[str, Any] = {
         "command": " ".join(["python", "benchmarks/guard_latency.py", *sys.argv[1:]]),
         "policy": args.policy, "cores": cores, "machine": platform.processor() or platform.machine(),
+        "cpu": cpu_summary(),
         "n_prompts": len(prompts), "repeat": args.repeat,
         "overall_ms": {"p50": _pct(all_ms, 0.5), "p99": _pct(all_ms, 0.99), "mean": round(statistics.fmean(all_ms), 3),
                        "max": round(max(all_ms), 3)},

@@ -62,6 +62,8 @@ def main() -> None:
     args = ap.parse_args()
     specs = (args.judges or ("embedded,refusal" if args.quick else DEFAULT_JUDGES)).split(",")
     held = [r for r in load_dev_rows(ROOT) if r.split == "test" or r.split.startswith("blind")]
+    from xiezhi.encoder.tuned import cpu_summary
+
     results: dict[str, object] = {
         "what": "agreement with human labels on held-out rows (split by objective / topic)",
         "command": "python " + shlex.join(sys.argv),
@@ -81,7 +83,8 @@ def main() -> None:
                  "retired": "blind7 to blind10 are training rows since session 8 (v8); their figures as blind sets "
                             "are in judge_agreement_blind*_v*.json and in this file at commit 9538c52"},
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
-                    "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": os.getloadavg()},
+                    "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": os.getloadavg(),
+                    **cpu_summary()},
         "embedded_weights": {k: v for k, v in load_weights()["meta"].items() if k != "heldout"},
         "cross_encoder": {k: v for k, v in load_cross_head().meta.items() if k != "heldout"},
         "judges": {},

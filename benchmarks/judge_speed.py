@@ -74,10 +74,12 @@ def main() -> None:
     rss_loaded = psutil.Process().memory_info().rss / 2**20
     print(f"memory: RSS {rss_before:.0f} MB with torch imported, {rss_loaded:.0f} MB with the cross-encoder loaded")
     meta = load_weights()["meta"]
+    from xiezhi.encoder.tuned import cpu_summary
+
     res: dict[str, object] = {
         "command": "python " + shlex.join(sys.argv), "n": n, "omp_threads": os.environ["OMP_NUM_THREADS"],
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
-                    "cpus_visible": len(os.sched_getaffinity(0))},
+                    "cpus_visible": len(os.sched_getaffinity(0)), **cpu_summary()},
         "cpus_visible": len(os.sched_getaffinity(0)), "loadavg_before": load_before,
         "rss_mb": {"torch_imported": round(rss_before, 1), "cross_encoder_loaded": round(rss_loaded, 1)},
         "embedded_weights": {k: meta[k] for k in ("version", "band") if k in meta},

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import platform
 import re
 import threading
 import warnings
@@ -50,6 +51,18 @@ def bf16_is_fast() -> bool:
     except OSError:
         return False
     return bool(re.search(r"\b(?:avx512_bf16|amx_bf16)\b", flags))
+
+
+def cpu_summary() -> dict[str, Any]:
+    """The CPU's model name and the encoder precision ``auto`` picks on it, for benchmark results:
+    the same code runs several times slower on a CPU without native bf16."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        info = ""
+    model = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
+    return {"model": model.group(1).strip() if model else platform.processor() or platform.machine(),
+            "encoder_precision": resolve_precision("auto")}
 
 
 def resolve_precision(precision: str) -> str:
