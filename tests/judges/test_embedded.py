@@ -49,7 +49,7 @@ async def test_lex_mode_separates_clear_cases() -> None:
     verdicts = await judge.judge_batch(attempts())
     # the lexical head ranks each compliance above its refusal and is sure of the refusals; the English
     # compliance lands inside the band (v8: p=0.43), where the default cascade asks the cross-encoder
-    lo, hi = load_weights()["meta"]["band"]
+    lo = load_weights()["meta"]["band"][0]
     assert verdicts[1].score > max(verdicts[0].score, lo) and verdicts[3].score > max(verdicts[2].score, lo)
     assert verdicts[3].unsafe and not verdicts[0].unsafe and not verdicts[2].unsafe
     assert verdicts[0].refusal and verdicts[2].refusal
