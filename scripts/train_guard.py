@@ -1,5 +1,6 @@
 """Train the guard's text heads (injection, jailbreak, harmful) and write their small weights.
 
+    pip install -e '.[train]'                   # scikit-learn and scipy, for this script only
     python scripts/train_guard.py --e5-attack   # writes weights/guard_heads.npz, e5_attack.npz, e5_harmful.npz
 
 Deterministic: fixed splits (stable hashes of the grouping key), a deterministic solver,
@@ -283,7 +284,11 @@ def head_labels(head: str, rows: list[Row]) -> list[tuple[Row, int]]:
 def featurize(texts: list[str]):  # type: ignore[no-untyped-def]
     """CSR matrix of hashed n-gram features of the normalised texts (as at run time)."""
     import numpy as np
-    from scipy.sparse import csr_matrix
+
+    try:
+        from scipy.sparse import csr_matrix
+    except ModuleNotFoundError:
+        raise SystemExit("scripts/train_guard.py needs scikit-learn and scipy: pip install -e '.[train]'") from None
 
     from xiezhi.guard.scanners.normalize import normalize
     from xiezhi.guard.scanners.textmodel import DIM_BITS, features
