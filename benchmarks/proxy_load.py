@@ -207,16 +207,6 @@ async def load(port: int, n: int, concurrency: int, rss_pid: int | None = None) 
 
 
 # ---------------------------------------------------------------- orchestration
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -460,6 +450,9 @@ def main() -> None:
         cases["goal"] = run_case(args, "goal", args.upstream_delay_ms, workers)
     if args.saturation or args.upstream_delay_ms <= 0:
         cases["saturation"] = run_case(args, "saturation", 0.0, workers)
+    from xiezhi.encoder.tuned import cpu_summary
+
+    cpu = cpu_summary()
     argv = " ".join(a if " " not in a else f"'{a}'" for a in sys.argv[1:])
     result = {
         "command": f"python benchmarks/proxy_load.py {argv}".strip(),
@@ -470,7 +463,8 @@ def main() -> None:
         "policy": args.policy,
         "prompts": (str(args.prompts) if args.prompts else "built-in (14)") + (", unique" if args.unique else ""),
         "requests": args.requests, "concurrency": args.concurrency,
-        "machine": f"{platform.machine()} {_cpu_model()}, {cpus} CPUs, Python {platform.python_version()}",
+        "machine": f"{platform.machine()} {cpu['model']}, {cpus} CPUs, Python {platform.python_version()}",
+        "cpu": cpu,
         "installed": {"uvloop": importlib.util.find_spec("uvloop") is not None,
                       "httptools": importlib.util.find_spec("httptools") is not None},
         "loadavg_start_end": [load0, _loadavg()], "wall_s": round(time.time() - t0, 1),

@@ -41,26 +41,27 @@ PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=1)
+def _cpuinfo() -> str:
+    """/proc/cpuinfo (Linux), read once; empty where it cannot be read."""
+    try:
+        return Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return ""
+
+
 def bf16_is_fast() -> bool:
     """Whether this CPU has native bfloat16 matrix instructions (Linux: /proc/cpuinfo flags).
 
     There bf16 runs the encoder several times faster than fp32; elsewhere it would be slower.
     """
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return False
-    return bool(re.search(r"\b(?:avx512_bf16|amx_bf16)\b", flags))
+    return bool(re.search(r"\b(?:avx512_bf16|amx_bf16)\b", _cpuinfo()))
 
 
 def cpu_summary() -> dict[str, Any]:
     """The CPU's model name and the encoder precision ``auto`` picks on it, for benchmark results:
     the same code runs several times slower on a CPU without native bf16."""
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        info = ""
-    model = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
+    model = re.search(r"^model name\s*:\s*(.+)$", _cpuinfo(), re.M)
     return {"model": model.group(1).strip() if model else platform.processor() or platform.machine(),
             "encoder_precision": resolve_precision("auto")}
 
