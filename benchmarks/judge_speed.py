@@ -34,7 +34,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer responses, no full mode")
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2, help="torch threads for the cross-encoder")
-    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
+    ap.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "int8"),
                     help="the cross-encoder's precision (auto: bf16 where the CPU has native bf16)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "judge_speed.json")
     args = ap.parse_args()
@@ -84,7 +84,7 @@ def main() -> None:
         "rss_mb": {"torch_imported": round(rss_before, 1), "cross_encoder_loaded": round(rss_loaded, 1)},
         "embedded_weights": {k: meta[k] for k in ("version", "band") if k in meta},
         "cross_encoder": {k: v for k, v in load_cross_head(args.precision).meta.items() if k != "heldout"},
-        "precision": {"asked": args.precision, "used": str(load_cross_head(args.precision).tuned.dtype)},
+        "precision": {"asked": args.precision, "used": load_cross_head(args.precision).precision},
     }
     for workload in ("as_is", "padded_512"):
         batch = attempts(workload == "padded_512")

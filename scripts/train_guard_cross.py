@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from xiezhi.encoder import load_e5_encoder  # noqa: E402
 from xiezhi.encoder.finetune import UpperLayers, add_training_options, cached_hidden, length_batches  # noqa: E402
+from xiezhi.encoder.tuned import int8_calibration  # noqa: E402
 from xiezhi.guard.scanners.encoder_stage import OUTPUTS, TOKENS, WEIGHTS, prompt_ids  # noqa: E402
 
 SEED = 0
@@ -119,6 +120,21 @@ def train(args: argparse.Namespace) -> None:
     np.savez_compressed(args.out, meta=np.array(json.dumps(meta)), **arrays)
     print(json.dumps(meta))
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)", file=sys.stderr)
+    calibrate_int8(args.out, args.tokens)
+
+
+def calibrate_int8(path: Path, tokens: int, n: int = 512) -> None:
+    """Measure the int8 input ranges (`xiezhi.encoder.int8`) over `n` training prompts, in float32,
+    and store them in the weights at `path` (before the fusions are fitted: they read its logits)."""
+    with np.load(path) as f:
+        z = {k: f[k] for k in f.files}
+    rows = [r for r in guard_rows() if r.split == "train"]
+    pick = np.random.default_rng(SEED).choice(len(rows), size=min(n, len(rows)), replace=False)
+    enc = load_e5_encoder()
+    ids = prompt_ids(enc, normalised([rows[i].text for i in pick]), tokens)
+    z.update(int8_calibration(enc, z, int(json.loads(str(z["meta"]))["first_trained"]), ids))
+    np.savez_compressed(path, **z)
+    print(f"int8 input ranges over {len(ids)} training prompts; rewrote {path}", file=sys.stderr)
 
 
 def main() -> None:
@@ -135,7 +151,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--fuse-only", action="store_true", help="only refit the fusions of the weights at --out")
     ap.add_argument("--no-fuse", action="store_true", help="train only")
+    ap.add_argument("--int8-only", action="store_true",
+                    help="only measure the int8 input ranges of the weights at --out")
     args = ap.parse_args()
+    if args.int8_only:
+        calibrate_int8(args.out, args.tokens)
+        return
     if not 0 <= args.first_trained < 12:
         raise SystemExit("--first-trained must be in 0..11")
     if args.epochs < 1 or args.batch < 1:

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from xiezhi.encoder import load_e5_encoder  # noqa: E402
 from xiezhi.encoder.finetune import UpperLayers, add_training_options, cached_hidden, length_batches  # noqa: E402
+from xiezhi.encoder.tuned import int8_calibration  # noqa: E402
 from xiezhi.judges.cross import WEIGHTS, CrossEncoderJudgeHead, pair_ids  # noqa: E402
 from xiezhi.judges.devdata import load_dev_rows  # noqa: E402
 
@@ -45,9 +46,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "src" / "xiezhi" / "judges" / "weights" / WEIGHTS)
     ap.add_argument("--calibrate-only", action="store_true",
                     help="only refit the temperature of the weights at --out (no training)")
+    ap.add_argument("--int8-only", action="store_true",
+                    help="only measure the int8 input ranges of the weights at --out (no training)")
     args = ap.parse_args()
-    if args.calibrate_only:
-        calibrate(args.out)
+    if args.calibrate_only or args.int8_only:
+        (calibrate if args.calibrate_only else calibrate_int8)(args.out)
         return
 
     enc = load_e5_encoder()
@@ -105,7 +108,24 @@ def main() -> None:
     np.savez_compressed(args.out, meta=np.array(json.dumps(meta)), **arrays)
     print(json.dumps(meta))
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)", file=sys.stderr)
+    calibrate_int8(args.out)
     calibrate(args.out)
+
+
+def calibrate_int8(path: Path, n: int = 256) -> None:
+    """Measure the int8 input ranges (`xiezhi.encoder.int8`) over `n` training pairs, in float32,
+    and store them in the weights at `path`."""
+    with np.load(path) as f:
+        z = {k: f[k] for k in f.files}
+    meta = json.loads(str(z["meta"]))
+    rows = [r for r in load_dev_rows(ROOT) if r.unsafe is not None and r.split == "train"]
+    pick = np.random.default_rng(SEED).choice(len(rows), size=min(n, len(rows)), replace=False)
+    enc = load_e5_encoder()
+    ids = pair_ids(enc, [rows[i].prompt for i in pick], [rows[i].response for i in pick], int(meta["prompt_tokens"]),
+                   int(meta["response_tokens"]))
+    z.update(int8_calibration(enc, z, int(meta["first_trained"]), ids))
+    np.savez_compressed(path, **z)
+    print(f"int8 input ranges over {len(ids)} training pairs; rewrote {path}", file=sys.stderr)
 
 
 def calibrate(path: Path) -> None:

@@ -89,13 +89,14 @@ def test_cross_encoder_tells_compliance_from_refusal_and_is_batch_invariant() ->
                  "好的，步骤如下：第一步，找到证件模板；第二步，替换照片和信息；第三步，用特殊纸张打印并覆膜。"]
     z = head.logits(prompts, responses)
     assert z[0] < 0 < z[1] and z[2] < 0 < z[3]
-    # padding next to longer rows must not change a row's logit (bf16 sums in another order: ~1e-3)
+    # padding next to longer rows must not change a row's logit (bf16 sums in another order: ~1e-3;
+    # int8 quantises activations per batch: tests/encoder/test_int8.py)
     alone = [float(head.logits([p], [r])[0]) for p, r in zip(prompts, responses, strict=True)]
-    assert np.allclose(z, alone, atol=0.02)
+    assert np.allclose(z, alone, atol=0.02 if head.precision != "int8" else 0.5)
     fp32 = load_cross_head("fp32")
     z32 = fp32.logits(prompts, responses)
     assert np.allclose(z32, [float(fp32.logits([p], [r])[0]) for p, r in zip(prompts, responses, strict=True)],
                        atol=1e-4)
-    assert np.allclose(z, z32, atol=0.3) and ((z > 0) == (z32 > 0)).all()
+    assert np.allclose(z, z32, atol=0.5) and ((z > 0) == (z32 > 0)).all()
     with pytest.raises(XiezhiError, match="precision"):
         load_cross_head("fp8")

@@ -42,6 +42,21 @@ def _torch() -> Any:
     return torch
 
 
+def linear(weights: dict[str, Any], name: str, x: Any) -> Any:
+    """A layer's linear map `name` on `x`: an int8 module where the layer has one (``NAME.q8``,
+    its input first scaled channel-wise by ``NAME.s``: see `xiezhi.encoder.int8`), else float.
+
+    A layer being calibrated has ``NAME.seen``, called with each input before the map.
+    """
+    q8 = weights.get(f"{name}.q8")
+    if q8 is not None:
+        return q8(x * weights[f"{name}.s"])
+    seen = weights.get(f"{name}.seen")
+    if seen is not None:
+        seen(x)
+    return _torch().nn.functional.linear(x, weights[f"{name}.w"], weights[f"{name}.b"])
+
+
 class E5Encoder:
     """Embeddings + layers of e5-small. `layers` (float32 tensors) are decoded on first use;
     `base_layer` gives one layer's float32 arrays without keeping them (a caller that runs
@@ -115,14 +130,14 @@ class E5Encoder:
         hd = h // self.heads
 
         def heads(name: str) -> Any:
-            return f.linear(x, weights[f"{name}.w"], weights[f"{name}.b"]).view(b, t, self.heads, hd).transpose(1, 2)
+            return linear(weights, name, x).view(b, t, self.heads, hd).transpose(1, 2)
 
         keep = mask.bool()[:, None, None, :]
         a = f.scaled_dot_product_attention(heads("q"), heads("k"), heads("v"), attn_mask=keep)
-        a = f.linear(a.transpose(1, 2).reshape(b, t, h), weights["ao.w"], weights["ao.b"])
+        a = linear(weights, "ao", a.transpose(1, 2).reshape(b, t, h))
         x = f.layer_norm(x + a, (h,), weights["aln.w"], weights["aln.b"], eps=self.eps)
-        mid = f.gelu(f.linear(x, weights["fi.w"], weights["fi.b"]))
-        ff = f.linear(mid, weights["fo.w"], weights["fo.b"])
+        mid = f.gelu(linear(weights, "fi", x))
+        ff = linear(weights, "fo", mid)
         return f.layer_norm(x + ff, (h,), weights["oln.w"], weights["oln.b"], eps=self.eps)
 
     @staticmethod

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from xiezhi.encoder.int8 import PREFIX, has_ranges, input_ranges, int8_available, int8_layer, modules
 from xiezhi.encoder.model import E5Encoder
 from xiezhi.encoder.packed import dequantise_q4, quantise_q4
 from xiezhi.types import XiezhiError
@@ -36,11 +37,13 @@ _log = logging.getLogger(__name__)
 # filter: warnings.catch_warnings around the trace is not thread-safe)
 warnings.filterwarnings("ignore", message=r".*torch\.jit\.trace.* is deprecated", category=DeprecationWarning)
 
-PRECISIONS = ("auto", "fp32", "bf16")
-"""``auto``: bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), else float32."""
+PRECISIONS = ("auto", "fp32", "bf16", "int8")
+"""``auto``: bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX), else int8 linear
+maps (`xiezhi.encoder.int8`) where torch has them, else float32; the environment variable
+``XIEZHI_ENCODER_PRECISION`` overrides what ``auto`` means (the guard has no other switch)."""
+PRECISION_ENV = "XIEZHI_ENCODER_PRECISION"
 
 
-@functools.lru_cache(maxsize=1)
 @functools.lru_cache(maxsize=1)
 def _cpuinfo() -> str:
     """/proc/cpuinfo (Linux), read once; empty where it cannot be read."""
@@ -67,11 +70,18 @@ def cpu_summary() -> dict[str, Any]:
 
 
 def resolve_precision(precision: str) -> str:
-    """``fp32`` or ``bf16``: what `precision` (one of `PRECISIONS`) means on this machine."""
+    """``fp32``, ``bf16`` or ``int8``: what `precision` (one of `PRECISIONS`) means on this machine."""
     if precision not in PRECISIONS:
         raise XiezhiError(f"encoder precision {precision!r} is not one of {', '.join(PRECISIONS)}")
     if precision == "auto":
-        return "bf16" if bf16_is_fast() else "fp32"
+        chosen = os.environ.get(PRECISION_ENV, "auto").strip().lower() or "auto"
+        if chosen != "auto":
+            if chosen not in PRECISIONS:
+                raise XiezhiError(f"{PRECISION_ENV}={chosen!r} is not one of {', '.join(PRECISIONS)}")
+            return resolve_precision(chosen)
+        return "bf16" if bf16_is_fast() else "int8" if int8_available() else "fp32"
+    if precision == "int8" and not int8_available():
+        raise XiezhiError("encoder precision int8 needs torch's x86 int8 kernels, which this torch lacks")
     return precision
 
 
@@ -124,7 +134,7 @@ def read_npz(package: str, filename: str, trainer: str, meta_only: bool = False)
 
 
 def torch_dtype(torch: Any, precision: str) -> Any:
-    """The torch dtype of a resolved precision (``fp32``/``bf16``)."""
+    """The torch dtype of a resolved precision (``int8`` runs its activations in float32)."""
     return torch.bfloat16 if precision == "bf16" else torch.float32
 
 
@@ -143,6 +153,21 @@ def shared_base_layer(encoder: E5Encoder, i: int, precision: str) -> dict[str, A
         return _base[key]
 
 
+def _module(torch: Any, run: Any, parts: list[Any]) -> Any:
+    """`run` as a torch module holding `parts` (the int8 modules it calls): the tracer accepts
+    only modules that belong to the module it traces."""
+
+    class Layers(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts = torch.nn.ModuleList(parts)
+
+        def forward(self, h: Any, mask: Any) -> Any:
+            return run(h, mask)
+
+    return Layers()
+
+
 class TunedEncoder:
     """e5 with layers ``[first_trained, 12)`` and a linear head from a fine-tuned npz: logits per
     token-id sequence (already with its specials), in the run precision."""
@@ -154,11 +179,18 @@ class TunedEncoder:
         self.encoder = encoder
         torch = encoder.torch
         self.precision = resolve_precision(precision)
+        if self.precision == "int8" and not has_ranges(z):
+            _log.warning("%s carry no int8 calibration; running float32", source)
+            self.precision = "fp32"
         self.dtype = torch_dtype(torch, self.precision)
         self.first_trained = first_trained
-        self.layers: list[dict[str, Any]] = []  # in the run precision; no float32 copy is kept for bf16
+        self.layers: list[dict[str, Any]] = []  # in the run precision; no float32 copy is kept for bf16/int8
         for i in range(encoder.n_layers):
-            if i < first_trained:
+            if self.precision == "int8":  # calibrated per model, so the frozen layers are not shared
+                base = encoder.base_layer(i)
+                layer = base if i < first_trained else unpack_layer(z, base, f"l{i}.", source)
+                self.layers.append(int8_layer(torch, layer, z, i))
+            elif i < first_trained:
                 self.layers.append(shared_base_layer(encoder, i, self.precision))
             else:
                 layer = unpack_layer(z, encoder.base_layer(i), f"l{i}.", source)
@@ -191,7 +223,8 @@ class TunedEncoder:
         if self._traced is None:
             torch = self.encoder.torch
             try:
-                traced = torch.jit.trace(self._eager, (h, mask), check_trace=False)
+                traced = torch.jit.trace(_module(torch, self._eager, modules(self.layers)), (h, mask),
+                                         check_trace=False)
                 ok = bool(torch.allclose(traced(h, mask), self._eager(h, mask), atol=1e-3, rtol=1e-3))
             except Exception as e:  # any tracing failure leaves the eager path, which works
                 ok, traced = False, None
@@ -216,3 +249,12 @@ class TunedEncoder:
                 x, mask = enc.batch([ids[i] for i in part])
                 out[part] = self._run_layers(enc.embed(x).to(self.dtype), mask).numpy()
         return out
+
+
+def int8_calibration(encoder: E5Encoder, z: dict[str, np.ndarray], first_trained: int,
+                     ids: Sequence[list[int]]) -> dict[str, np.ndarray]:
+    """The int8 input ranges (npz entries ``int8.l{i}.{name}``) of the fine-tuned model `z`, measured
+    in float32 over `ids`, token-id sequences of its training data (see `xiezhi.encoder.int8`)."""
+    model = TunedEncoder(encoder, {k: v for k, v in z.items() if not k.startswith(PREFIX)}, first_trained, "fp32",
+                         trace=False)
+    return input_ranges(encoder, model.layers, ids)

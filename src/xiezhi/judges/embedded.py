@@ -12,8 +12,9 @@ A cascade of two stages trained by ``scripts/train_judge.py`` and
 Refusal comes from a third, lexical head. Options (``embedded:mode=full,max_tokens=128``):
 ``mode`` is ``cascade`` (default), ``lex`` (no encoder) or ``full`` (the cross-encoder on every
 response); ``max_tokens`` the response budget of the cross-encoder; ``precision`` ``auto``
-(bfloat16 where the CPU has native bf16 instructions, 2.5 times the cascade's speed, else float32),
-``fp32`` or ``bf16``; ``margin`` how close to 0.5 a score must be to be marked uncertain.
+(bfloat16 where the CPU has native bf16 instructions, 2.5 times the cascade's speed; else int8 linear
+maps, see `xiezhi.encoder.int8`), ``fp32``, ``bf16`` or ``int8``; ``margin`` how close to 0.5 a score
+must be to be marked uncertain.
 """
 
 from __future__ import annotations
@@ -93,14 +94,15 @@ class EmbeddedJudge(BaseJudge):
         self.band = tuple(w["meta"]["band"])
         if self.max_tokens is not None and not 8 <= self.max_tokens <= 400:
             raise XiezhiError(f"embedded judge: max_tokens {self.max_tokens} is outside 8..400")
-        # the shipped heads' versions (retraining either bumps it) and, as bf16 and fp32 verdicts can
-        # differ near 0.5, the precision; the cross-encoder itself loads on first use
+        # the shipped heads' versions (retraining either bumps it) and, as bf16, int8 and fp32 verdicts
+        # can differ near 0.5, the precision; the cross-encoder itself loads on first use
         self.version = str(w["meta"]["version"])
         if self.mode != "lex":
             # the cross-encoder loads on first use; a missing torch must fail here, where callers
             # (the guard's harmful_output scanner) fall back, not later inside a scan
             require_torch("the embedded judge's cross-encoder (embedded:mode=lex runs without it)")
-            self.version += f"+cross{cross_meta()['version']}" + ("+bf16" if self.precision == "bf16" else "")
+            self.version += f"+cross{cross_meta()['version']}"
+            self.version += "" if self.precision == "fp32" else f"+{self.precision}"
 
     async def judge(self, attempt: Attempt) -> Verdict:
         return self.score([attempt])[0]
