@@ -140,8 +140,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="guard TPR/FPR on held-out prompts, vs metatronnanoguard")
     ap.add_argument("--quick", action="store_true", help="every 4th row only")
     ap.add_argument("--policy", default="default")
-    ap.add_argument("--split", default="test,fresh,fresh8,fresh9,fresh10,fresh11",
-                    help="comma-separated: test, fresh, fresh8, fresh9, fresh10, fresh11, train "
+    ap.add_argument("--split", default="test,fresh,fresh8,fresh9,fresh10,fresh11,fresh12",
+                    help="comma-separated: test, fresh, fresh8, ..., fresh12, train "
                          "(fresh2-fresh7 are training data now)")
     ap.add_argument("--no-nanoguard", action="store_true")
     ap.add_argument("--threads", type=int, default=0, help="torch threads for NanoGuard (0 = default)")

@@ -92,7 +92,7 @@ WRITTEN_FILES: tuple[tuple[str, str, str, bool], ...] = (
     ("lookalike_batch8", "benign", "batch8_lookalike", True),
 )
 """Hand-written prompt files in `OWN` besides the attack templates and the blind sets."""
-BLIND_SPLITS = ("fresh8", "fresh9", "fresh10", "fresh11")
+BLIND_SPLITS = ("fresh8", "fresh9", "fresh10", "fresh11", "fresh12")
 """Blind sets, never trained on (see `_fresh`)."""
 
 csv.field_size_limit(10**8)
@@ -170,11 +170,12 @@ def _fresh() -> list[Row]:
             rows.append(Row(text, lang, label, f"xiezhi_fresh_{lang}", f"fresh-{lang}-{i}", split="fresh"))
         for t in _lines(OWN / f"fresh_benign_{lang}.txt"):
             rows.append(Row(t, lang, "benign", f"xiezhi_fresh_benign_{lang}", t, split="fresh"))
-    # 'fresh8' and 'fresh9' (session 5), 'fresh10' (session 7), 'fresh11' (session 8): each written by
+    # 'fresh8' and 'fresh9' (session 5), 'fresh10' (session 7), 'fresh11' (session 8), 'fresh12'
+    # (session 9): each written by
     # someone who never saw the guard, its code, its data or the earlier blind sets (earlier blind sets,
     # fresh2-fresh7, are training data now: see `_former_blind`); fresh8's misses suggested the
     # ai_addressed rules, fresh9 stayed unread, fresh10 was first measured with the guard encoder,
-    # fresh11 with the encoder and its veto as session 7 left them
+    # fresh11 with the encoder and its veto as session 7 left them, fresh12 with the int8 encoder path
     for split in BLIND_SPLITS:
         for lang in ("zh", "en"):
             rows += _written_set(split, split, lang, split)

@@ -4,7 +4,7 @@ xiezhi's own Chinese pairs (``tests/judges/data/zh_*.jsonl``), xiezhi's syntheti
 jailbreak responses (``en_jbb_synth.jsonl``), the guard's refusals (``guard_refusals.jsonl``),
 training rows written in many response styles (``*_train7.jsonl``, ``zh_train8.jsonl``,
 ``*_train10.jsonl``), the former blind sets (``*_blind7.jsonl`` to ``*_blind10.jsonl``, training rows
-since session 8) and the blind sets (``*_blind11.jsonl``, ``*_blind12.jsonl``; never trained on).
+since session 8) and the blind sets (``*_blind11.jsonl`` to ``*_blind13.jsonl``; never trained on).
 
 Rows are split train/test deterministically; English by a hash of the objective (never by
 row, so one objective's responses stay on one side), Chinese by the ``split`` field
@@ -37,12 +37,14 @@ by someone who never saw the judge; blind7 was then used to choose between train
 and blind7 to blind10 were seen while choosing how many e5 layers the cross-encoder fine-tunes
 (session 6), so they were no longer blind. Their figures as blind sets are kept in
 ``benchmarks/results/judge_agreement_blind*_v*.json``."""
-BLIND_FILES = ("zh_blind11.jsonl", "en_blind11.jsonl", "zh_blind12.jsonl", "en_blind12.jsonl")
-"""Blind sets (split and source ``blind11``, ``blind12``, from the file name), each written by someone
+BLIND_FILES = ("zh_blind11.jsonl", "en_blind11.jsonl", "zh_blind12.jsonl", "en_blind12.jsonl", "zh_blind13.jsonl",
+               "en_blind13.jsonl")
+"""Blind sets (split and source ``blind11`` to ``blind13``, from the file name), each written by someone
 who never saw the judge, its code or its data, and never trained on (the trainer fits on ``train``
 only). blind11, written in session 6 before any of its rows was read, was first measured with the v7
 cross-encoder and then used in session 8 to decide whether to ship v8 (trained with the retired blind
-sets); blind12 was written in session 8 while v8 trained, and measured once with what shipped."""
+sets); blind12 was written in session 8 while v8 trained, and measured once with what shipped; blind13
+was written in session 9 while the int8 path was built, and measured once after it was chosen."""
 
 
 @dataclass(frozen=True)
