@@ -7,9 +7,10 @@ average is recorded before and after, and the CPU seconds used: on a shared mach
 time inflates with other sessions' load, CPU time much less (compare modes as ratios).
 
 The cross-encoder runs in bfloat16 where the CPU has native bf16 instructions (AVX512-BF16 or
-AMX) and in float32 elsewhere; ``--precision fp32`` measures the float32 path on any machine.
+AMX), in int8 on other x86-64 CPUs with AVX2, and in float32 elsewhere; ``--precision fp32``
+measures the float32 path on any machine.
 
-Usage: python benchmarks/judge_speed.py [--quick] [--n 256] [--threads 2] [--precision auto|fp32|bf16]
+Usage: python benchmarks/judge_speed.py [--quick] [--n 256] [--threads 2] [--precision auto|fp32|bf16|int8]
 Writes benchmarks/results/judge_speed.json.
 """
 

@@ -120,19 +120,20 @@ def train(args: argparse.Namespace) -> None:
     np.savez_compressed(args.out, meta=np.array(json.dumps(meta)), **arrays)
     print(json.dumps(meta))
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)", file=sys.stderr)
-    calibrate_int8(args.out, args.tokens)
+    calibrate_int8(args.out)
 
 
-def calibrate_int8(path: Path, tokens: int, n: int = 512) -> None:
+def calibrate_int8(path: Path, n: int = 512) -> None:
     """Measure the int8 input ranges (`xiezhi.encoder.int8`) over `n` training prompts, in float32,
-    and store them in the weights at `path` (before the fusions are fitted: they read its logits)."""
+    and store them in the weights at `path`."""
     with np.load(path) as f:
         z = {k: f[k] for k in f.files}
     rows = [r for r in guard_rows() if r.split == "train"]
     pick = np.random.default_rng(SEED).choice(len(rows), size=min(n, len(rows)), replace=False)
     enc = load_e5_encoder()
-    ids = prompt_ids(enc, normalised([rows[i].text for i in pick]), tokens)
-    z.update(int8_calibration(enc, z, int(json.loads(str(z["meta"]))["first_trained"]), ids))
+    meta = json.loads(str(z["meta"]))
+    ids = prompt_ids(enc, normalised([rows[i].text for i in pick]), int(meta["tokens"]))
+    z.update(int8_calibration(enc, z, int(meta["first_trained"]), ids))
     np.savez_compressed(path, **z)
     print(f"int8 input ranges over {len(ids)} training prompts; rewrote {path}", file=sys.stderr)
 
@@ -155,7 +156,7 @@ def main() -> None:
                     help="only measure the int8 input ranges of the weights at --out")
     args = ap.parse_args()
     if args.int8_only:
-        calibrate_int8(args.out, args.tokens)
+        calibrate_int8(args.out)
         return
     if not 0 <= args.first_trained < 12:
         raise SystemExit("--first-trained must be in 0..11")
@@ -181,11 +182,12 @@ def fuse(args: argparse.Namespace) -> None:
         raise SystemExit("the n-gram heads' weights are missing; run scripts/train_guard.py first")
     texts = normalised([r.text for r in rows])
     start = time.time()
-    enc = load_guard_encoder(z=z).batch_logits(texts)
+    # float32, whatever this machine's `auto` is: int8 logits depend on the batch (64 here, 1 in use)
+    enc = load_guard_encoder("fp32", z=z).batch_logits(texts)
     print(f"{len(rows)} test rows scored by the encoder in {time.time() - start:.0f} s", file=sys.stderr)
     ngram = [heads.logits(t) for t in texts]
     meta = json.loads(str(z["meta"]))
-    meta["fusion"] = {"split": "test", "ngram_heads_sha256": ngram_heads_digest()}
+    meta["fusion"] = {"split": "test", "ngram_heads_sha256": ngram_heads_digest(), "encoder_precision": "fp32"}
     for stage, ngram_heads, fpr in (("attack", ("injection", "jailbreak"), args.fusion_fpr),
                                     ("harmful", ("harmful",), args.harmful_fusion_fpr)):
         sel = [i for i, r in enumerate(rows) if r.label in (*POSITIVE[stage], "benign")]

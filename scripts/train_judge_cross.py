@@ -50,7 +50,10 @@ def main() -> None:
                     help="only measure the int8 input ranges of the weights at --out (no training)")
     args = ap.parse_args()
     if args.calibrate_only or args.int8_only:
-        (calibrate if args.calibrate_only else calibrate_int8)(args.out)
+        if args.int8_only:
+            calibrate_int8(args.out)
+        if args.calibrate_only:
+            calibrate(args.out)
         return
 
     enc = load_e5_encoder()

@@ -97,6 +97,6 @@ def test_cross_encoder_tells_compliance_from_refusal_and_is_batch_invariant() ->
     z32 = fp32.logits(prompts, responses)
     assert np.allclose(z32, [float(fp32.logits([p], [r])[0]) for p, r in zip(prompts, responses, strict=True)],
                        atol=1e-4)
-    assert np.allclose(z, z32, atol=0.5) and ((z > 0) == (z32 > 0)).all()
+    assert np.allclose(z, z32, atol=0.5 if head.precision == "int8" else 0.3) and ((z > 0) == (z32 > 0)).all()
     with pytest.raises(XiezhiError, match="precision"):
         load_cross_head("fp8")

@@ -11,7 +11,8 @@ s_j = max|x_j| ** alpha / max|w_j| ** (1 - alpha).
 
 max|x_j| comes from calibration: `input_ranges` runs a model in float32 over texts of its
 own training data and records each map's per-channel input range; the model's npz keeps them
-as ``int8.l{i}.{name}`` (float16). A model without them runs in float32.
+as ``int8.l{i}.{name}`` (float16). A model without them, or a torch without the int8 kernels, runs
+in float32 (with a warning).
 
 The alphas were chosen on the judge's cross-encoder, comparing logits with float32 (one-off
 runs): 0.5 everywhere but 0.8 for the feed-forward output map. Because the activation scale
@@ -20,7 +21,6 @@ is per tensor, a row's logits depend slightly on the other rows in its batch.
 
 from __future__ import annotations
 
-import functools
 import logging
 import warnings
 from collections.abc import Sequence
@@ -42,21 +42,16 @@ PREFIX = "int8."
 """Keys of the calibrated input ranges in a model's npz: ``int8.l{i}.{name}``."""
 
 
-@functools.lru_cache(maxsize=1)
-def int8_available() -> bool:
-    """Whether this torch has the int8 dynamic linear map on an x86 engine."""
-    try:
-        import torch
-
-        engines = torch.backends.quantized.supported_engines
-        return bool({"x86", "fbgemm"} & set(engines)) and hasattr(torch.ao.nn.quantized.dynamic, "Linear")
-    except (ImportError, AttributeError):
-        return False
-
-
-def has_ranges(z: dict[str, np.ndarray]) -> bool:
-    """Whether a model's arrays carry calibrated input ranges."""
-    return any(k.startswith(PREFIX) for k in z)
+def calibration_problem(z: dict[str, np.ndarray], n_layers: int, hidden: int) -> str | None:
+    """Why a model's arrays cannot run in int8 (a range missing or of the wrong shape), or None."""
+    for i in range(n_layers):
+        for name, (_, n_in) in LINEARS.items():
+            ranges = z.get(f"{PREFIX}l{i}.{name}")
+            if ranges is None:
+                return f"no int8 calibration ({PREFIX}l{i}.{name} is missing)"
+            if ranges.shape != (n_in * hidden,) or not np.isfinite(ranges).all():
+                return f"int8 calibration {PREFIX}l{i}.{name} has shape {ranges.shape} or non-finite values"
+    return None
 
 
 def input_ranges(encoder: E5Encoder, layers: list[dict[str, Any]], ids: Sequence[list[int]],
@@ -85,8 +80,8 @@ def input_ranges(encoder: E5Encoder, layers: list[dict[str, Any]], ids: Sequence
 
 
 def int8_layer(torch: Any, layer: dict[str, np.ndarray], z: dict[str, np.ndarray], i: int) -> dict[str, Any]:
-    """Layer `i` (float32 arrays) with its linear maps as smoothed int8 modules (``NAME.q8`` and
-    ``NAME.s``), its layer norms as float32 tensors."""
+    """Layer `i` (float32 arrays) with its linear maps as smoothed int8 modules (``NAME.q8``, whose
+    input is first multiplied by ``NAME.inv_s``), its layer norms as float32 tensors."""
     out: dict[str, Any] = {k: torch.from_numpy(v) for k, v in layer.items() if k.split(".")[0] not in LINEARS}
     for name in LINEARS:
         w = torch.from_numpy(layer[f"{name}.w"])
@@ -100,7 +95,7 @@ def int8_layer(torch: Any, layer: dict[str, np.ndarray], z: dict[str, np.ndarray
         q.set_weight_bias(torch.quantize_per_channel(ws, scale, zero, 0, torch.qint8),
                           torch.from_numpy(layer[f"{name}.b"]))
         out[f"{name}.q8"] = q
-        out[f"{name}.s"] = 1.0 / s
+        out[f"{name}.inv_s"] = 1.0 / s
     return out
 
 

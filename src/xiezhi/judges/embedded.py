@@ -30,7 +30,7 @@ import numpy as np
 from xiezhi.encoder.model import require_torch
 from xiezhi.encoder.tuned import read_npz
 from xiezhi.judges.base import BaseJudge
-from xiezhi.judges.cross import cross_meta, load_cross_head, resolve_precision
+from xiezhi.judges.cross import PRECISIONS, cross_meta, load_cross_head, resolve_precision
 from xiezhi.judges.degenerate import degenerate_reason, loop_unit
 from xiezhi.judges.features import lexical_features
 from xiezhi.judges.options import parse_options
@@ -82,7 +82,10 @@ class EmbeddedJudge(BaseJudge):
         if opts["mode"] not in MODES:
             raise XiezhiError(f"embedded judge: mode {opts['mode']!r} is not one of {', '.join(MODES)}")
         self.mode = opts["mode"]
-        self.precision = resolve_precision(opts["precision"])  # refuses anything not in PRECISIONS
+        if opts["precision"] not in PRECISIONS:
+            raise XiezhiError(f"embedded judge: precision {opts['precision']!r} is not one of {', '.join(PRECISIONS)}")
+        # lex mode never runs the encoder, so it neither imports torch nor reads XIEZHI_ENCODER_PRECISION
+        self.precision = resolve_precision(opts["precision"]) if self.mode != "lex" else "fp32"
         try:
             self.margin = float(opts["margin"])
             self.batch = max(int(opts["batch"]), 1)

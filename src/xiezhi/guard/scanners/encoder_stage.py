@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from xiezhi.encoder import E5Encoder
-from xiezhi.encoder.tuned import TunedEncoder, head_tail_ids, read_npz
+from xiezhi.encoder.tuned import TunedEncoder, head_tail_ids, read_npz, resolve_precision
 from xiezhi.guard.scanners.e5head import E5AttackHead, E5HarmfulFusion
 from xiezhi.judges.features import head_tail
 from xiezhi.types import XiezhiError
@@ -152,6 +152,8 @@ def _build_stages(z: dict[str, np.ndarray]) -> tuple[EncoderAttackStage, Encoder
 
 @functools.lru_cache(maxsize=1)
 def _stages() -> tuple[EncoderAttackStage, EncoderHarmfulStage] | None:
+    # a bad XIEZHI_ENCODER_PRECISION is the user's setting to fix, not a reason to run another detector
+    resolve_precision("auto")
     try:
         return _build_stages(read_npz("xiezhi.guard.scanners", WEIGHTS, TRAINER))
     except Exception as e:  # a guard that cannot load its encoder keeps working without it
