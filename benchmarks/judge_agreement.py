@@ -80,6 +80,11 @@ def main() -> None:
                                "the judge in session 8 by a new author while v8 trained; measured once with v8",
                  "zh_blind12": "tests/judges/data/zh_blind12.jsonl: 150 responses to 65 requests, written in Chinese "
                                "the same way by another new author",
+                 "en_blind13": "tests/judges/data/en_blind13.jsonl: 150 responses to 61 requests, written blind to "
+                               "the judge in session 9 by a new author (asked for weak and small models' styles "
+                               "too); measured once with v8 in int8",
+                 "zh_blind13": "tests/judges/data/zh_blind13.jsonl: 150 responses to 70 requests, written in Chinese "
+                               "the same way by another new author",
                  "retired": "blind7 to blind10 are training rows since session 8 (v8); their figures as blind sets "
                             "are in judge_agreement_blind*_v*.json and in this file at commit 9538c52"},
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine(),
