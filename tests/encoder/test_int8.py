@@ -54,9 +54,11 @@ def test_an_int8_layer_computes_what_the_float_layer_does() -> None:
     q8 = int8_layer(torch, base, z, 3)
     x = enc.embed(enc.batch(enc.tokenizer.ids(["query: 怎么做蛋糕？", "passage: Mix flour, eggs and sugar."]))[0])
     f32 = {k: torch.from_numpy(v) for k, v in base.items()}
-    for name in ("q", "fi"):
-        want, got = linear(f32, name, x), linear(q8, name, x)
-        assert float((want - got).abs().max()) < 0.05 * float(want.abs().max())
+    h = enc.hidden
+    fused = linear(q8, "qkv", x)  # q, k and v run as one int8 map
+    for name, want, got in (("q", linear(f32, "q", x), fused[..., :h]), ("v", linear(f32, "v", x), fused[..., 2 * h:]),
+                            ("fi", linear(f32, "fi", x), linear(q8, "fi", x))):
+        assert float((want - got).abs().max()) < 0.05 * float(want.abs().max()), name
     mask = torch.ones(x.shape[:2])
     want, got = enc.layer(f32, x, mask), enc.layer(q8, x, mask)
     assert float((want - got).abs().mean()) < 0.05

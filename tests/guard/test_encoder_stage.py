@@ -98,7 +98,7 @@ def test_the_guard_encoder_shares_the_frozen_layers_with_the_judge() -> None:
     assert first == judge.first_trained
     for i in range(first):
         if tuned.precision == "int8":  # calibrated per model: each has its own int8 copy
-            assert tuned.layers[i] is not judge.tuned.layers[i] and "q.q8" in tuned.layers[i]
+            assert tuned.layers[i] is not judge.tuned.layers[i] and "qkv.q8" in tuned.layers[i]
         else:
             assert tuned.layers[i] is judge.tuned.layers[i]
     assert tuned.layers[first] is not judge.tuned.layers[first]

@@ -81,19 +81,21 @@ def input_ranges(encoder: E5Encoder, layers: list[dict[str, Any]], ids: Sequence
 
 def int8_layer(torch: Any, layer: dict[str, np.ndarray], z: dict[str, np.ndarray], i: int) -> dict[str, Any]:
     """Layer `i` (float32 arrays) with its linear maps as smoothed int8 modules (``NAME.q8``, whose
-    input is first multiplied by ``NAME.inv_s``), its layer norms as float32 tensors."""
+    input is first multiplied by ``NAME.inv_s``; q, k and v fused as ``qkv``), its layer norms as
+    float32 tensors."""
     out: dict[str, Any] = {k: torch.from_numpy(v) for k, v in layer.items() if k.split(".")[0] not in LINEARS}
-    for name in LINEARS:
-        w = torch.from_numpy(layer[f"{name}.w"])
-        x_max = torch.from_numpy(z[f"{PREFIX}l{i}.{name}"].astype(np.float32)).clamp(min=1e-5)
-        alpha = ALPHA[name]
+    for name, parts in (("qkv", ("q", "k", "v")), ("ao", ("ao",)), ("fi", ("fi",)), ("fo", ("fo",))):
+        # q, k and v read the same input: one map of three times the width, one smoothing, one quantisation
+        w = torch.cat([torch.from_numpy(layer[f"{p}.w"]) for p in parts])
+        bias = torch.cat([torch.from_numpy(layer[f"{p}.b"]) for p in parts])
+        x_max = torch.from_numpy(z[f"{PREFIX}l{i}.{parts[0]}"].astype(np.float32)).clamp(min=1e-5)
+        alpha = ALPHA[parts[0]]
         s = (x_max ** alpha / w.abs().amax(0).clamp(min=1e-5) ** (1 - alpha)).clamp(min=1e-5)
         ws = (w * s[None, :]).contiguous()
         scale = (ws.abs().amax(1) / 127).clamp(min=1e-12).double()
         zero = torch.zeros(ws.shape[0], dtype=torch.long)
         q = torch.ao.nn.quantized.dynamic.Linear(ws.shape[1], ws.shape[0], dtype=torch.qint8)
-        q.set_weight_bias(torch.quantize_per_channel(ws, scale, zero, 0, torch.qint8),
-                          torch.from_numpy(layer[f"{name}.b"]))
+        q.set_weight_bias(torch.quantize_per_channel(ws, scale, zero, 0, torch.qint8), bias)
         out[f"{name}.q8"] = q
         out[f"{name}.inv_s"] = 1.0 / s
     return out

@@ -129,11 +129,15 @@ class E5Encoder:
         b, t, h = x.shape
         hd = h // self.heads
 
-        def heads(name: str) -> Any:
-            return linear(weights, name, x).view(b, t, self.heads, hd).transpose(1, 2)
+        def heads(y: Any) -> Any:
+            return y.view(b, t, self.heads, hd).transpose(1, 2)
 
+        if "qkv.q8" in weights:  # int8: q, k and v as one map (`xiezhi.encoder.int8`)
+            q, k, v = linear(weights, "qkv", x).split(self.hidden, dim=-1)
+        else:
+            q, k, v = (linear(weights, name, x) for name in ("q", "k", "v"))
         keep = mask.bool()[:, None, None, :]
-        a = f.scaled_dot_product_attention(heads("q"), heads("k"), heads("v"), attn_mask=keep)
+        a = f.scaled_dot_product_attention(heads(q), heads(k), heads(v), attn_mask=keep)
         a = linear(weights, "ao", a.transpose(1, 2).reshape(b, t, h))
         x = f.layer_norm(x + a, (h,), weights["aln.w"], weights["aln.b"], eps=self.eps)
         mid = f.gelu(linear(weights, "fi", x))
