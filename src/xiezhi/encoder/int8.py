@@ -1,13 +1,14 @@
-"""int8 linear maps for CPUs without native bfloat16: about twice float32's speed on AVX2.
+"""int8 linear maps for CPUs without native bfloat16: 1.5 to 2 times float32's speed on AVX2.
 
-Each of a layer's six linear maps runs as a dynamically quantised int8 matmul (fbgemm through
+A layer's linear maps (q, k and v fused into one, the attention output, the two feed-forward
+maps) run as dynamically quantised int8 matmuls (fbgemm through
 ``torch.ao.nn.quantized.dynamic.Linear``): weights int8 per output channel, activations int8
 per tensor, their scale computed per call. Per-tensor activation scales lose much where a few
 input channels carry outliers (e5's feed-forward output map, whose input is the GELU of 1,536
 channels), so the maps are first smoothed as in SmoothQuant (Xiao et al., 2023): input channel
 j is divided by s_j and the weight's column j multiplied by it, which leaves the float result
 unchanged and moves the range from the activation into the weight, with
-s_j = max|x_j| ** alpha / max|w_j| ** (1 - alpha).
+s_j = max|x_j| ** alpha / max|w_j| ** (1 - alpha) (for the fused q, k and v, max|w_j| over all three).
 
 max|x_j| comes from calibration: `input_ranges` runs a model in float32 over texts of its
 own training data and records each map's per-channel input range; the model's npz keeps them
