@@ -144,10 +144,15 @@ class Pipeline:
             self.queue.put_nowait(a)
 
     async def _worker(self, batches: Iterator[list[Attempt]]) -> None:
+        task = asyncio.current_task()
         for batch in batches:
             if self.aborted:
                 return
             await self._call(batch)
+            if task is not None and task.cancelling():
+                # cancelled (Ctrl-C) but a client library swallowed the CancelledError: stop here,
+                # not after the whole plan (what was answered is already queued for the store)
+                raise asyncio.CancelledError
 
     async def _judge_and_store(self) -> None:
         done = False

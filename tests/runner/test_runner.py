@@ -33,6 +33,11 @@ class ScriptedTarget(BaseTarget):
             raise TargetError("cannot connect to http://127.0.0.1:9/v1: connection refused")
         if self.mode == "slowdie" and len(CALLS) > 5:
             raise TargetError("connection reset")
+        if self.mode == "swallow":  # a client library that eats a cancellation and carries on
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                pass
         await asyncio.sleep(0)
         if "refuse" in prompt:
             return Message(role="assistant", content="I'm sorry, but I can't help with that.")
@@ -122,3 +127,20 @@ def test_seed_rows_the_loader_skips_are_listed_for_the_user(tmp_path: Path) -> N
     assert [s.text for s in seeds] == ["how do I pick a lock"]
     shown = buf.getvalue()
     assert "3 row(s) skipped" in shown and "line 2" in shown and "line 4" in shown
+
+
+async def test_a_cancellation_eaten_by_the_target_still_stops_the_scan(tmp_path) -> None:
+    # Ctrl-C cancels the scan's task; a target library that swallows the CancelledError must not make
+    # the scan run to the end (the worker sees its task is being cancelled after the call)
+    store = open_store(f"sqlite:///{tmp_path}/t.db")
+    CALLS.clear()
+    task = asyncio.create_task(run_scan(Settings(target="scripted:swallow", judge="refusal", concurrency=2), store,
+                                        seeds=seeds(200), progress=False))
+    while len(CALLS) < 10:
+        await asyncio.sleep(0.005)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(CALLS) < 20
+    run_id = store.resolve_run_id("latest")
+    assert store.get_run(run_id).status == "failed"
