@@ -44,7 +44,10 @@ def _scan_until(server: StubServer, tmp_path: Path, db: Path, stored: int) -> su
     cmd = [sys.executable, "-m", "xiezhi", "scan", "--target", f"openai:m@{server.url}",
            "--seeds", str(seeds), "--format", "jsonl", "--judge", "refusal", "--concurrency", "2",
            "--db", f"sqlite:///{db}", "--no-progress"]
-    proc = subprocess.Popen(cmd, env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # the scan gets Ctrl-C's default disposition whatever this process has: a child inherits an ignored
+    # SIGINT, and Python then leaves it ignored (fresh-clone runs of the suite saw the scan run on)
+    proc = subprocess.Popen(cmd, env=ENV, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 120
     while _count(db) < stored and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
@@ -54,7 +57,7 @@ def _scan_until(server: StubServer, tmp_path: Path, db: Path, stored: int) -> su
 
 def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
     db = tmp_path / "k.db"
-    with StubServer(delay=0.2) as server:  # see the Ctrl-C test below
+    with StubServer(delay=0.05) as server:
         proc = _scan_until(server, tmp_path, db, N // 3)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -81,10 +84,7 @@ def test_kill9_then_resume_stores_exactly_the_plan(tmp_path: Path) -> None:
 
 def test_ctrl_c_keeps_what_is_stored_and_prints_the_resume_command(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
-    # slow enough that the scan is still running when the signal comes: in a fresh clone the scan's
-    # first judge call waits for modules to compile, the 120 answers pile up meanwhile, and with
-    # 50 ms each the whole run could be stored before a quarter of it was seen
-    with StubServer(delay=0.2) as server:
+    with StubServer(delay=0.05) as server:
         proc = _scan_until(server, tmp_path, db, N // 4)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
