@@ -37,8 +37,11 @@ _log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r".*quantized tensor creation functions.*", category=UserWarning)
 warnings.filterwarnings("ignore", message=r".*torch\.ao\.quantization is deprecated.*", category=DeprecationWarning)
 
-ALPHA = {"q": 0.5, "k": 0.5, "v": 0.5, "ao": 0.5, "fi": 0.5, "fo": 0.8}
-"""SmoothQuant's migration strength per linear map."""
+MAPS = (("qkv", ("q", "k", "v")), ("ao", ("ao",)), ("fi", ("fi",)), ("fo", ("fo",)))
+"""The int8 maps of a layer and the float maps each is made of: q, k and v read the same input, so
+they run as one map of three times the width, with one smoothing and one quantisation."""
+ALPHA = {"qkv": 0.5, "ao": 0.5, "fi": 0.5, "fo": 0.8}
+"""SmoothQuant's migration strength per int8 map."""
 PREFIX = "int8."
 """Keys of the calibrated input ranges in a model's npz: ``int8.l{i}.{name}``."""
 
@@ -85,12 +88,11 @@ def int8_layer(torch: Any, layer: dict[str, np.ndarray], z: dict[str, np.ndarray
     input is first multiplied by ``NAME.inv_s``; q, k and v fused as ``qkv``), its layer norms as
     float32 tensors."""
     out: dict[str, Any] = {k: torch.from_numpy(v) for k, v in layer.items() if k.split(".")[0] not in LINEARS}
-    for name, parts in (("qkv", ("q", "k", "v")), ("ao", ("ao",)), ("fi", ("fi",)), ("fo", ("fo",))):
-        # q, k and v read the same input: one map of three times the width, one smoothing, one quantisation
+    for name, parts in MAPS:
         w = torch.cat([torch.from_numpy(layer[f"{p}.w"]) for p in parts])
         bias = torch.cat([torch.from_numpy(layer[f"{p}.b"]) for p in parts])
         x_max = torch.from_numpy(z[f"{PREFIX}l{i}.{parts[0]}"].astype(np.float32)).clamp(min=1e-5)
-        alpha = ALPHA[parts[0]]
+        alpha = ALPHA[name]
         s = (x_max ** alpha / w.abs().amax(0).clamp(min=1e-5) ** (1 - alpha)).clamp(min=1e-5)
         ws = (w * s[None, :]).contiguous()
         scale = (ws.abs().amax(1) / 127).clamp(min=1e-12).double()
